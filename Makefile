@@ -1,0 +1,78 @@
+# Transformers & large models -- an interactive course.
+#   make lab    set up (.venv, pinned stack, kernel) and open JupyterLab
+#   make test   set up and run every test (unit, parity, all notebooks, browser)
+# Set-up is idempotent: a second run only checks a stamp file (seconds).
+
+PYTHON      ?= python3
+VENV        ?= .venv
+BIN         := $(VENV)/bin
+PY          := $(BIN)/python
+STAMP       := $(VENV)/.course-installed
+KERNEL      := transformers-course
+NB_STUDENT  := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NB_SOLUTION := $(sort $(wildcard notebooks/solutions/[0-9][0-9]_*.ipynb))
+CELL_TIMEOUT ?= 300
+# CI / offline defaults; override on the command line, e.g. `make test COURSE_PROFILE=full`.
+COURSE_PROFILE ?= quick
+TEST_ENV := COURSE_PROFILE=$(COURSE_PROFILE) HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 \
+	HF_EVALUATE_OFFLINE=1 HF_UPDATE_DOWNLOAD_COUNTS=0 TRANSFORMERS_VERBOSITY=error \
+	HF_HUB_DISABLE_PROGRESS_BARS=1 HF_HOME=$(CURDIR)/build/hf_home \
+	MPLBACKEND=module://matplotlib_inline.backend_inline \
+	COURSE_RESULTS_DIR=$(CURDIR)/build/test-results PYTHONDONTWRITEBYTECODE=1
+
+.PHONY: help setup lab test test-unit test-notebooks test-after run-all slides derive \
+	check-notebooks clean distclean
+
+help:
+	@sed -n '1,4p' Makefile
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 needed, found " + sys.version.split()[0]'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=23.2"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp tools/lab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(PY) -m pip check
+	touch $(STAMP)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+derive: setup
+	$(PY) -m course_utils.notebooks derive
+
+check-notebooks: setup
+	$(PY) -m course_utils.notebooks check
+
+test: setup
+	rm -rf build/test-results
+	$(MAKE) --no-print-directory test-unit test-notebooks test-after
+
+test-unit:
+	$(TEST_ENV) $(PY) -m pytest -q -n 2 -m "not browser and not targets" tests
+
+# Every notebook, student and solution versions, executed by nbval in parallel
+# (one thread per kernel: 2 kernels x 2 threads on 2 cores was measured 5x slower).
+test-notebooks:
+	$(TEST_ENV) OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax \
+		--nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider $(NB_STUDENT) $(NB_SOLUTION)
+
+# Chapter targets read what the notebooks recorded; then the real-browser test.
+test-after:
+	$(TEST_ENV) $(PY) -m pytest -q -m "browser or targets" tests
+
+run-all: setup
+	$(TEST_ENV) COURSE_RESULTS_DIR=$(CURDIR)/results $(PY) tools/run_all.py
+
+slides: setup
+	$(PY) tools/make_slides.py
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,74 @@
+"""The setup cell of every chapter: ``ch = start_chapter("04")``.
+
+Prints one banner line (profile, device, Hub status, seed) and the versions, seeds all
+RNGs, and returns a ``Chapter`` handle whose ``finish()`` records the notebook's runtime.
+Import it first: importing ``course_utils`` decides online/offline before ``transformers``
+or ``datasets`` are imported.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from course_utils.assets import HubStatus, hub_status
+from course_utils.profile import Profile, current_profile
+from course_utils.results import record_runtime
+from course_utils.runtime import CORE_PACKAGES, get_device, package_version, set_seed
+
+_VERSIONS_SHOWN = ("torch", "transformers", "datasets", "tokenizers", "peft")
+
+
+@dataclass
+class Chapter:
+    """Profile, device, Hub status and seed of the running chapter."""
+
+    number: str
+    profile: Profile
+    device: torch.device
+    hub: HubStatus
+    seed: int
+    started: float = field(default_factory=time.perf_counter)
+    runtime_s: float | None = None
+
+    @property
+    def sizes(self) -> Any:
+        """This chapter's sizes in the current profile."""
+        return self.profile.sizes(self.number)
+
+    @property
+    def quick(self) -> bool:
+        """True in the quick (CPU, CI) profile."""
+        return self.profile.name == "quick"
+
+    def elapsed(self) -> float:
+        """Seconds since ``start_chapter``."""
+        return time.perf_counter() - self.started
+
+    def finish(self) -> None:
+        """Record and print the notebook's runtime (also kept in ``runtime_s``)."""
+        seconds = self.runtime_s = self.elapsed()
+        record_runtime(self.number, seconds, profile=self.profile.name)
+        print(f"Chapter {self.number} finished in {seconds:.1f} s "
+              f"(profile {self.profile.name}, device {self.device}).")
+
+
+def start_chapter(number: str, seed: int = 0, show_versions: bool = True) -> Chapter:
+    """Seed everything, pick profile and device, print the banner, return the handle."""
+    if not isinstance(number, str) or not re.fullmatch(r"\d\d", number):
+        raise ValueError(f"number must be a two-digit chapter string like '04', got {number!r}")
+    profile = current_profile()
+    device = get_device()
+    hub = hub_status()
+    set_seed(seed)
+    chapter = Chapter(number, profile, device, hub, seed)
+    print(f"Chapter {number} · {profile.describe()}")
+    print(f"device: {device} · {hub} · seed {seed} · torch threads {torch.get_num_threads()}")
+    if show_versions:
+        shown = [p for p in _VERSIONS_SHOWN if p in CORE_PACKAGES or p == "peft"]
+        print("versions: " + " · ".join(f"{p} {package_version(p) or 'missing'}" for p in shown))
+    return chapter
