@@ -1,0 +1,167 @@
+"""A learner's view: JupyterLab in headless Chromium runs a chapter and its widgets respond.
+
+Starts JupyterLab on localhost with the course kernel over a temporary copy of the
+notebooks (so autosave never writes outputs into the repository), opens a chapter, runs
+*Run All* from the menu, and asserts what a learner sees: rendered plots, checker verdicts,
+and a widget whose picture changes when a control is moved. Screenshots go to
+build/browser/. Needs Debian's ``chromium`` (installed by .ci/run) and the ``playwright``
+Python package (no browser download); skips with a reason otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+TOKEN = "course-browser-test"
+SHOTS = ROOT / "build" / "browser"
+
+if CHROMIUM is None:
+    pytest.skip("Chromium not installed (apt-get install chromium); .ci/run installs it",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright package missing")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    work = tmp_path_factory.mktemp("lab")
+    shutil.copytree(ROOT / "notebooks", work / "notebooks",
+                    ignore=shutil.ignore_patterns("conftest.py", ".ipynb_checkpoints"))
+    settings = work / "user-settings"
+    for plugin, values in {
+        # render every cell (no virtual scrolling), so the test can see all outputs
+        "notebook-extension/tracker": {"windowingMode": "none"},
+        "apputils-extension/notification": {"checkForUpdates": False, "fetchNews": "false"},
+    }.items():
+        target = settings / "@jupyterlab" / f"{plugin}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(values))
+    port = _free_port()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / "config"),
+               JUPYTER_RUNTIME_DIR=str(work / "runtime"), COURSE_PROFILE="quick",
+               HF_HUB_OFFLINE="1", COURSE_RESULTS_DIR=str(work / "results"),
+               MPLBACKEND="module://matplotlib_inline.backend_inline")
+    log = open(work / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+         "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.root_dir={work / 'notebooks'}",
+         f"--IdentityProvider.token={TOKEN}", "--LabApp.news_url=None",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.extension_manager=readonly", f"--LabApp.user_settings_dir={settings}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail(f"JupyterLab did not start: {(work / 'lab.log').read_text()[-2000:]}")
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+def open_and_run_all(browser, base: str, notebook: str, timeout_s: float):
+    """Open a notebook, Run All, wait until the last cell has printed its runtime."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    external = []
+    page.on("request", lambda r: external.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) else None)
+    workspace = Path(notebook).stem.replace("_", "-") + str(int(time.time() * 1000))
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={TOKEN}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+    # the kernel must be up before Run All, or the queued cells are dropped
+    page.wait_for_function("document.body.innerText.includes('(transformers-course) | Idle')",
+                           timeout=90_000)
+    page.click("li.lm-MenuBar-item:has-text('Run')")
+    page.click("li[data-command='runmenu:run-all']")
+    try:  # the last cell prints "finished in"; off-screen cells are attached but not visible
+        page.wait_for_selector("text=finished in", state="attached", timeout=timeout_s * 1000)
+    except Exception:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"failed_{Path(notebook).stem}.png"))
+        raise
+    return page, external
+
+
+def _image_sources(locator) -> list[str]:
+    return [img.get_attribute("src") or "" for img in locator.locator("img").all()]
+
+
+def test_chapter00_runs_in_jupyterlab_and_its_widget_responds(lab, browser):
+    page, external = open_and_run_all(browser, lab, "00_setup_and_landscape.ipynb", 240)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    # plots rendered (mask grid + scaling-law fit), checker verdicts as a learner sees them
+    assert page.locator(".jp-OutputArea-output img").count() >= 2
+    outputs = page.locator(".jp-OutputArea-output")
+    assert outputs.filter(has_text="[OK] torch").count() == 1
+    assert outputs.filter(has_text="not attempted yet").count() == 3  # student: 3 stubs
+    assert page.locator(".jp-OutputArea-output:has-text('Traceback')").count() == 0
+    # the widget: moving a slider redraws the figure
+    explorer = page.locator(".course-mask-explorer")
+    explorer.wait_for(timeout=30_000)
+    explorer.scroll_into_view_if_needed()
+    explorer.locator("img").first.wait_for(timeout=30_000)
+    before = _image_sources(explorer)
+    handle = explorer.locator(".widget-hslider .ui-slider-handle, .widget-hslider .noUi-handle")
+    handle.first.click()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        """([sel, old]) => {const img = document.querySelector(sel + ' img');
+                            return img && img.src !== old;}""",
+        arg=[".course-mask-explorer", before[0]], timeout=30_000)
+    after = _image_sources(explorer)
+    assert after and after[0] != before[0]
+    readout = explorer.locator(".widget-readout").first.inner_text()
+    assert readout != "8"
+    page.screenshot(path=str(SHOTS / "ch00_lab.png"), full_page=False)
+    explorer.screenshot(path=str(SHOTS / "ch00_mask_explorer.png"))
+    assert external == [], f"the page requested external URLs: {external[:5]}"
+    page.close()
+
+
+def test_solution_notebook_shows_passing_checkers(lab, browser):
+    page, _ = open_and_run_all(browser, lab, "solutions/00_setup_and_landscape.ipynb", 240)
+    outputs = page.locator(".jp-OutputArea-output")
+    assert outputs.filter(has_text="all 6 hidden cases pass").count() == 1
+    assert outputs.filter(has_text="✅").count() == 3
+    assert outputs.filter(has_text="not attempted").count() == 0
+    page.close()
