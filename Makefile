@@ -12,9 +12,9 @@ KERNEL      := transformers-course
 NB_STUDENT  := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NB_SOLUTION := $(sort $(wildcard notebooks/solutions/[0-9][0-9]_*.ipynb))
 CELL_TIMEOUT ?= 300
-# CI / offline defaults; override on the command line, e.g. `make test COURSE_PROFILE=full`.
-COURSE_PROFILE ?= quick
-TEST_ENV := COURSE_PROFILE=$(COURSE_PROFILE) HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 \
+# Tests run like CI: quick profile, offline. (`make test TEST_PROFILE=full` on a GPU runner.)
+TEST_PROFILE ?= quick
+TEST_ENV := COURSE_PROFILE=$(TEST_PROFILE) HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 \
 	HF_EVALUATE_OFFLINE=1 HF_UPDATE_DOWNLOAD_COUNTS=0 TRANSFORMERS_VERBOSITY=error \
 	HF_HUB_DISABLE_PROGRESS_BARS=1 HF_HOME=$(CURDIR)/build/hf_home \
 	MPLBACKEND=module://matplotlib_inline.backend_inline \
@@ -65,8 +65,9 @@ test-notebooks:
 test-after:
 	$(TEST_ENV) $(PY) -m pytest -q -m "browser or targets" tests
 
+# Profile from COURSE_PROFILE (default auto); online if the Hub is reachable.
 run-all: setup
-	$(TEST_ENV) COURSE_RESULTS_DIR=$(CURDIR)/results $(PY) tools/run_all.py
+	MPLBACKEND=module://matplotlib_inline.backend_inline $(PY) tools/run_all.py
 
 slides: setup
 	$(PY) tools/make_slides.py

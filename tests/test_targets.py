@@ -1,0 +1,50 @@
+"""Chapter targets (spec §10), asserted on the numbers the notebooks recorded.
+
+Runs after the notebooks (``make test`` -> test-after) and reads
+``$COURSE_RESULTS_DIR/<profile>/NN.json``. A chapter whose notebook exists but recorded
+nothing fails: the notebook run did not reach its ``record(...)`` calls.
+"""
+
+from __future__ import annotations
+
+import os
+import operator
+
+import pytest
+
+from course_utils.catalog import CHAPTERS
+from course_utils.notebooks import repo_root
+from course_utils.results import load_results
+
+pytestmark = pytest.mark.targets
+PROFILE = os.environ.get("COURSE_PROFILE", "quick")
+OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq}
+
+# (chapter, result name, operator, threshold, why) -- quick-profile targets.
+TARGETS = [
+    ("00", "runtime_s", "<=", 30.0, "chapter 00 runs in <= 30 s"),
+    ("00", "env_ok", "==", True, "the environment check passes"),
+    ("00", "scaling_fit_r2", ">=", 0.9, "the power law fits the measured losses"),
+]
+if PROFILE == "quick":
+    TARGETS += [(c.number, "runtime_s", "<=", 120.0, "every chapter runs in <= 120 s")
+                for c in CHAPTERS if c.number != "00"]
+
+
+def _available(chapter: str) -> bool:
+    stem = next(c.stem for c in CHAPTERS if c.number == chapter)
+    return (repo_root() / "notebooks" / "solutions" / f"{stem}.ipynb").exists()
+
+
+@pytest.mark.skipif("COURSE_RESULTS_DIR" not in os.environ,
+                    reason="needs COURSE_RESULTS_DIR from a notebook run (make test)")
+@pytest.mark.parametrize("chapter,name,op,threshold,why", TARGETS,
+                         ids=[f"{t[0]}-{t[1]}" for t in TARGETS])
+def test_chapter_target(chapter, name, op, threshold, why):
+    if not _available(chapter):
+        pytest.skip(f"chapter {chapter} is not written yet")
+    recorded = load_results(chapter, PROFILE)
+    assert recorded, f"chapter {chapter} recorded nothing in {PROFILE} (did its notebook run?)"
+    assert name in recorded, f"chapter {chapter} did not record {name!r}: {sorted(recorded)}"
+    value = recorded[name]["value"]
+    assert OPS[op](value, threshold), f"{why}: {name} = {value}, target {op} {threshold}"
