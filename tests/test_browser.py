@@ -25,7 +25,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium")
+            or shutil.which("chromium-browser"))
 TOKEN = "course-browser-test"
 SHOTS = ROOT / "build" / "browser"
 
