@@ -37,7 +37,7 @@ OFFLINE_ENV = {
 }
 #: Quiet defaults for notebooks (progress bars of downloads, load reports).
 QUIET_ENV = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-             "TOKENIZERS_PARALLELISM": "false"}
+             "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "TOKENIZERS_PARALLELISM": "false"}
 _CACHE_VAR = "COURSE_HUB_ONLINE"  # inherited by subprocesses (torchrun, kernels)
 _TRUE = {"1", "true", "yes", "on"}
 

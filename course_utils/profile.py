@@ -32,6 +32,55 @@ class Ch00Sizes:
     n_test: int
 
 
+@dataclass(frozen=True)
+class Ch01Sizes:
+    """Chapter 01: GRU and Transformer encoder-decoders on dates, plus a digit-reversal toy."""
+
+    n_train: int  # training dates used (of the 40,000 in data/dates)
+    n_test: int  # held-out test dates evaluated (of 2,000)
+    batch_size: int  # sentences per optimizer step (every model of the chapter)
+    gru_emb: int  # character-embedding width of the GRU models
+    gru_hidden: int  # decoder state width (the bidirectional encoder: half per direction)
+    gru_steps: int  # optimizer steps of each GRU model on dates
+    gru_lr: float  # peak learning rate (one-cycle schedule) of the GRU models
+    date_attention: tuple[str, ...]  # attention variants trained on dates ("luong", "bahdanau")
+    tf_d_model: int  # width of the Transformer encoder-decoder
+    tf_heads: int
+    tf_enc_layers: int
+    tf_dec_layers: int
+    tf_d_ff: int  # MLP width inside each Transformer block
+    tf_steps: int
+    tf_lr: float
+    toy_max_len: int  # longest digit string of the reversal task (shortest: 3)
+    toy_hidden: int  # GRU width of the toy models
+    toy_steps: int
+    toy_batch: int
+    toy_n_test: int  # test strings per toy evaluation
+
+
+@dataclass(frozen=True)
+class Ch09Sizes:
+    """Chapter 09: optimizer trajectories, toy fits, gradient health, the warmup experiment."""
+
+    landscape_steps: int  # optimizer steps on the 2-D loss surfaces
+    parity_steps: int  # steps before comparing our optimizers with torch.optim (target: 100)
+    toy_steps: int  # steps of the small fits (Adam + L2 vs AdamW, LAMB vs Adam)
+    toy_batch: int  # the "large batch" of the LAMB vs Adam comparison
+    mlp_depth: int  # hidden layers of the deep MLP in the gradient-health demo
+    mlp_width: int
+    lm_chars: int  # characters of review text the character LM trains on
+    lm_context: int  # characters per training window
+    lm_batch: int  # windows per batch
+    lm_width: int  # n_embd of the small Transformer
+    lm_layers: int
+    lm_steps: int  # optimizer steps per warmup-experiment run
+    lm_warmup: int  # warmup steps of the "with warmup" runs
+    lm_peak_lr: float  # peak LR: high enough that post-LN without warmup fails (measured)
+    seeds: tuple[int, ...]  # seeds of the warmup experiment (>= 2)
+    finder_steps: int  # steps of the LR range test
+    widget_steps: int  # default total steps in the LR explorer (its demo run)
+
+
 _CHAPTER_SIZES: dict[str, dict[str, Any]] = {
     "00": {
         "quick": Ch00Sizes(widths=(2, 4, 8, 16, 32, 64), depth=2, train_steps=400,
@@ -40,6 +89,29 @@ _CHAPTER_SIZES: dict[str, dict[str, Any]] = {
                           train_steps=3000, n_train=65536, n_test=16384),
     },
     # <chapter-sizes>: chapters add their entries below this line (keep numeric order).
+    "01": {
+        "quick": Ch01Sizes(n_train=40000, n_test=2000, batch_size=128, gru_emb=32, gru_hidden=64,
+                           gru_steps=500, gru_lr=5e-3, date_attention=("luong",), tf_d_model=64,
+                           tf_heads=4, tf_enc_layers=1, tf_dec_layers=1, tf_d_ff=128,
+                           tf_steps=600, tf_lr=5e-3, toy_max_len=24, toy_hidden=64,
+                           toy_steps=300, toy_batch=64, toy_n_test=1000),
+        "full": Ch01Sizes(n_train=40000, n_test=2000, batch_size=128, gru_emb=64, gru_hidden=128,
+                          gru_steps=4000, gru_lr=3e-3, date_attention=("bahdanau", "luong"),
+                          tf_d_model=128, tf_heads=4, tf_enc_layers=3, tf_dec_layers=3,
+                          tf_d_ff=512, tf_steps=6000, tf_lr=1e-3, toy_max_len=40,
+                          toy_hidden=128, toy_steps=3000, toy_batch=128, toy_n_test=4000),
+    },
+    "09": {
+        "quick": Ch09Sizes(landscape_steps=150, parity_steps=100, toy_steps=300, toy_batch=2048,
+                           mlp_depth=20, mlp_width=64, lm_chars=400_000, lm_context=32,
+                           lm_batch=16, lm_width=64, lm_layers=4, lm_steps=120, lm_warmup=40,
+                           lm_peak_lr=1.5e-2, seeds=(0, 1), finder_steps=100, widget_steps=300),
+        "full": Ch09Sizes(landscape_steps=300, parity_steps=100, toy_steps=1000, toy_batch=8192,
+                          mlp_depth=30, mlp_width=128, lm_chars=3_000_000, lm_context=64,
+                          lm_batch=32, lm_width=64, lm_layers=4, lm_steps=600, lm_warmup=150,
+                          lm_peak_lr=1.5e-2, seeds=(0, 1, 2, 3), finder_steps=300,
+                          widget_steps=600),
+    },
 }
 
 
