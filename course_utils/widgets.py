@@ -78,7 +78,7 @@ import math  # noqa: E402
 
 import torch  # noqa: E402
 
-from course_utils.plotting import new_figure  # noqa: E402
+from course_utils import plotting as _plotting  # noqa: E402
 from course_utils.schedules import SCHEDULE_NAMES, lr_curve, make_schedule  # noqa: E402
 from course_utils.validation import check_int  # noqa: E402
 
@@ -97,7 +97,7 @@ def plot_lr_schedules(schedules: tuple[str, ...] | list[str], *, total_steps: in
     if not schedules:
         raise ValueError(f"choose at least one schedule from {list(SCHEDULE_NAMES)}")
     warmup_steps = min(warmup_steps, total_steps)
-    fig, axes = new_figure(1, 2, size=(10.5, 3.6))
+    fig, axes = _plotting.new_figure(1, 2, size=(10.5, 3.6))
     steps = list(range(total_steps))
     for name in schedules:
         fn = make_schedule(name, total_steps=total_steps, peak_lr=peak_lr,
@@ -240,7 +240,8 @@ class LRScheduleExplorer(FigureExplorer):
             while len(self.losses) > self.max_curves:  # drop the oldest curve
                 self.losses.pop(next(iter(self.losses)))
         self.last_train_seconds = time.perf_counter() - started
-        self.status.value = f"trained {len(v['schedules'])} run(s) in {self.last_train_seconds:.1f} s"
+        self.status.value = (f"trained {len(v['schedules'])} run(s) in "
+                             f"{self.last_train_seconds:.1f} s")
         self.refresh()
         return self.losses
 
