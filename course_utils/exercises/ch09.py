@@ -1,0 +1,162 @@
+"""Checkers for chapter 09's exercises (optimizers and learning-rate schedules)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from course_utils import schedules
+from course_utils.checking import Case, CheckResult, run_check
+
+
+def _tensors(seed: int, *shape: int) -> tuple[torch.Tensor, ...]:
+    g = torch.Generator().manual_seed(seed)
+    param, grad = torch.randn(*shape, generator=g), torch.randn(*shape, generator=g)
+    m = 0.1 * torch.randn(*shape, generator=g)
+    v = 0.01 * torch.rand(*shape, generator=g)
+    return param, grad, m, v
+
+
+def _adam_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    beta1, beta2 = betas
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return param - lr * m_hat / (v_hat.sqrt() + eps), m, v
+
+
+def check_adam_step(fn: Callable) -> CheckResult:
+    """Exercise 1: one Adam step with bias correction -> (new_param, m, v)."""
+    cases = []
+    for i, (t, shape, kw) in enumerate([(1, (3,), {}), (2, (4,), {"lr": 0.1}),
+                                        (10, (2, 3), {"betas": (0.8, 0.99)}),
+                                        (1, (5,), {"lr": 0.01, "eps": 1e-6}),
+                                        (1000, (3,), {})]):
+        p, g, m, v = _tensors(i, *shape)
+        if t == 1:
+            m, v = torch.zeros_like(p), torch.zeros_like(p)
+        cases.append(Case(args=(p, g, m, v, t), kwargs=kw))
+    return run_check("Exercise 1 · adam_step", fn, cases, reference=_adam_step, atol=1e-6,
+                     hint="m and v are running averages; divide them by (1 - beta1**t) and "
+                          "(1 - beta2**t) before the update; eps goes outside the sqrt. At "
+                          "t=1 the corrected step has size ~lr whatever the gradient's scale.")
+
+
+def _adamw_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
+                weight_decay=1e-2):
+    new_param, m, v = _adam_step(param * (1 - lr * weight_decay), grad, m, v, t, lr, betas, eps)
+    return new_param, m, v
+
+
+def check_adamw_step(fn: Callable) -> CheckResult:
+    """Exercise 2: one AdamW step (decoupled weight decay) -> (new_param, m, v)."""
+    cases = []
+    for i, (t, kw) in enumerate([(1, {"weight_decay": 0.1, "lr": 0.1}), (5, {}),
+                                 (3, {"weight_decay": 0.5, "lr": 0.05}),
+                                 (2, {"weight_decay": 0.0})]):
+        p, g, m, v = _tensors(10 + i, 4)
+        cases.append(Case(args=(p, g, m, v, t), kwargs=kw))
+    return run_check("Exercise 2 · adamw_step", fn, cases, reference=_adamw_step, atol=1e-6,
+                     hint="AdamW does NOT add weight_decay*param to the gradient (that is Adam + "
+                          "L2). It shrinks the weights directly, param *= 1 - lr*weight_decay, "
+                          "and m, v see only the loss gradient.")
+
+
+def _warmup_cosine_lr(step, peak_lr, warmup_steps, total_steps, min_lr=0.0):
+    return schedules.warmup_cosine(step, lr=peak_lr, warmup_steps=warmup_steps,
+                                   total_steps=total_steps, min_lr=min_lr)
+
+
+def check_warmup_cosine_lr(fn: Callable) -> CheckResult:
+    """Exercise 3: linear warmup then cosine decay, the LR at step t."""
+    args = [(0, 1e-3, 10, 100), (5, 1e-3, 10, 100), (10, 1e-3, 10, 100), (55, 1e-3, 10, 100),
+            (100, 1e-3, 10, 100), (30, 0.1, 0, 60), (7, 2e-4, 20, 200, 1e-5),
+            (150, 2e-4, 20, 200, 1e-5)]
+    return run_check("Exercise 3 · warmup_cosine_lr", fn, [Case(args=a) for a in args],
+                     reference=_warmup_cosine_lr, atol=1e-12, rtol=1e-9,
+                     hint="warmup: peak*t/warmup for t < warmup; then progress p = (t - warmup)/"
+                          "(total - warmup) and lr = min + (peak - min)*(1 + cos(pi*p))/2.")
+
+
+def _cosine_restarts_lr(step, lr, t_0, t_mult=1, min_lr=0.0):
+    return schedules.cosine_restarts(step, lr=lr, t_0=t_0, t_mult=t_mult, min_lr=min_lr)
+
+
+def check_cosine_restarts_lr(fn: Callable) -> CheckResult:
+    """Exercise 4: the LR of CosineAnnealingWarmRestarts(T_0, T_mult, eta_min) at step t."""
+    args = [(0, 0.1, 10), (5, 0.1, 10), (10, 0.1, 10), (23, 0.1, 10), (10, 0.1, 10, 2),
+            (29, 0.1, 10, 2), (30, 0.1, 10, 2), (100, 0.1, 10, 2, 1e-3), (44, 1.0, 4, 3)]
+    return run_check("Exercise 4 · cosine_restarts_lr", fn, [Case(args=a) for a in args],
+                     reference=_cosine_restarts_lr, atol=1e-12, rtol=1e-9,
+                     hint="find the current period: lengths t_0, t_0*t_mult, t_0*t_mult**2, ...; "
+                          "subtract whole periods from t; then lr = min + (lr - min)*(1 + "
+                          "cos(pi*t_cur/period))/2.")
+
+
+def _lamb_trust_ratio(weight, update, max_ratio=10.0):
+    w, u = float(weight.norm()), float(update.norm())
+    return 1.0 if w == 0 or u == 0 else min(w / u, max_ratio)
+
+
+def check_lamb_trust_ratio(fn: Callable) -> CheckResult:
+    """Exercise 5: LAMB's trust ratio ||w|| / ||u|| (1 if either is 0), capped at max_ratio."""
+    g = torch.Generator().manual_seed(5)
+    cases = [Case(args=(torch.randn(4, 4, generator=g), 0.1 * torch.randn(4, 4, generator=g))),
+             Case(args=(torch.randn(8, generator=g), torch.randn(8, generator=g))),
+             Case(args=(torch.zeros(3), torch.randn(3, generator=g)), label="weight = 0"),
+             Case(args=(torch.randn(3, generator=g), torch.zeros(3)), label="update = 0"),
+             Case(args=(10 * torch.randn(5, generator=g), 1e-3 * torch.randn(5, generator=g)),
+                  kwargs={"max_ratio": 10.0}, label="tiny update (ratio capped)"),
+             Case(args=(torch.randn(6, generator=g), 0.2 * torch.randn(6, generator=g)),
+                  kwargs={"max_ratio": 2.0})]
+    return run_check("Exercise 5 · lamb_trust_ratio", fn, cases, reference=_lamb_trust_ratio,
+                     atol=1e-6,
+                     hint="use the L2 norm of the whole tensor; return a Python float; a zero "
+                          "norm (e.g. a fresh zero-initialised bias) means ratio 1.0.")
+
+
+def _accumulate_gradients(model, x, y, accum_steps):
+    model.zero_grad(set_to_none=True)
+    nn.functional.mse_loss(model(x), y).backward()
+    grads = [p.grad.detach().clone() for p in model.parameters()]
+    model.zero_grad(set_to_none=True)
+    return grads
+
+
+def check_accumulate_gradients(fn: Callable) -> CheckResult:
+    """Exercise 6: gradients accumulated over micro-batches equal the full-batch gradient."""
+    cases = []
+    for seed, (n, k) in enumerate([(8, 1), (8, 2), (12, 4), (32, 8)]):
+        torch.manual_seed(100 + seed)
+        model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+        x, y = torch.randn(n, 3), torch.randn(n, 2)
+        cases.append(Case(args=(model, x, y, k), label=f"a 3-5-2 MLP, {n} examples, "
+                                                       f"accum_steps={k}"))
+    return run_check("Exercise 6 · accumulate_gradients", fn, cases,
+                     reference=_accumulate_gradients, atol=1e-6,
+                     hint="each micro-batch loss is a mean over its examples: divide it by "
+                          "accum_steps before backward() so the summed gradients equal the "
+                          "gradient of the full-batch mean. Zero the gradients first.")
+
+
+def _linear_decay_lr(epoch, lr_0, lr_final, total_epochs):
+    return lr_0 - (lr_0 - lr_final) * (epoch - 1) / (total_epochs - 1)
+
+
+def check_linear_decay_lr(fn: Callable) -> CheckResult:
+    """Exercise 7: the corrected linear decay, 1-based epochs, ends exactly at lr_final."""
+    args = [(1, 0.1, 0.01, 20), (2, 0.1, 0.01, 20), (3, 0.1, 0.01, 20), (20, 0.1, 0.01, 20),
+            (5, 1.0, 0.0, 5), (2, 3e-4, 1e-5, 11)]
+    cases = [Case(args=a) for a in args]
+    return run_check("Exercise 7 · linear_decay_lr", fn, cases, reference=_linear_decay_lr,
+                     atol=1e-12, rtol=1e-9,
+                     hint="there are total_epochs - 1 steps between epoch 1 and epoch "
+                          "total_epochs, so each step changes the LR by (lr_0 - lr_final)/"
+                          "(total_epochs - 1).")
+
+
+__all__ = ["check_adam_step", "check_adamw_step", "check_warmup_cosine_lr",
+           "check_cosine_restarts_lr", "check_lamb_trust_ratio", "check_accumulate_gradients",
+           "check_linear_decay_lr"]
