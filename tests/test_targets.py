@@ -25,6 +25,10 @@ TARGETS = [
     ("00", "runtime_s", "<=", 30.0, "chapter 00 runs in <= 30 s"),
     ("00", "env_ok", "==", True, "the environment check passes"),
     ("00", "scaling_fit_r2", ">=", 0.9, "the power law fits the measured losses"),
+    ("09", "optimizer_parity_max_abs_diff", "<=", 1e-6, "our optimizers == torch.optim"),
+    ("09", "schedule_parity_max_abs_diff", "<=", 1e-9, "our schedules == torch/transformers"),
+    ("09", "grad_accum_max_param_diff", "<=", 1e-5, "accumulation == the big batch"),
+    ("09", "warmup_gain_nats", ">=", 0.1, "warmup makes a measurable difference"),
 ]
 if PROFILE == "quick":
     TARGETS += [(c.number, "runtime_s", "<=", 120.0, "every chapter runs in <= 120 s")
