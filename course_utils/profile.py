@@ -38,7 +38,7 @@ class Ch01Sizes:
 
     n_train: int  # training dates used (of the 40,000 in data/dates)
     n_test: int  # held-out test dates evaluated (of 2,000)
-    batch_size: int  # sentences per optimizer step (every model of the chapter)
+    gru_batch: int  # sentences per optimizer step of the GRU models
     gru_emb: int  # character-embedding width of the GRU models
     gru_hidden: int  # decoder state width (the bidirectional encoder: half per direction)
     gru_steps: int  # optimizer steps of each GRU model on dates
@@ -49,6 +49,7 @@ class Ch01Sizes:
     tf_enc_layers: int
     tf_dec_layers: int
     tf_d_ff: int  # MLP width inside each Transformer block
+    tf_batch: int  # sentences per step (smaller than the GRUs': more updates, same compute)
     tf_steps: int
     tf_lr: float
     toy_max_len: int  # longest digit string of the reversal task (shortest: 3)
@@ -59,13 +60,67 @@ class Ch01Sizes:
 
 
 @dataclass(frozen=True)
+class Ch02Sizes:
+    """Chapter 02: n-gram baselines, BPE, a small GPT trained on reviews, decoding experiments."""
+
+    char_reviews: int  # training reviews of the character (byte) n-gram models
+    char_orders: tuple[int, ...]  # n of the character n-gram models
+    bpe_demo_reviews: int  # reviews the pure-Python byte-level BPE is trained on
+    bpe_demo_merges: int  # merges it learns
+    vocab_size: int  # byte-level BPE vocabulary of the GPT (HF tokenizers)
+    tokenizer_reviews: int  # reviews the HF tokenizer is trained on
+    train_reviews: int  # training reviews (GPT and n-gram baselines see the same ones)
+    val_reviews: int  # validation reviews for perplexity
+    preset: str  # GPTConfig preset (vocab_size and n_positions are set from the data)
+    context: int  # tokens per training window = n_positions
+    batch_size: int  # windows per optimizer step
+    steps: int  # optimizer steps
+    lr: float  # peak learning rate (AdamW, warmup + cosine)
+    warmup: int  # warmup steps
+    eval_every: int  # steps between perplexity checks on a validation slice
+    eval_tokens: int  # validation tokens used for those checks (the final one uses all)
+    new_tokens: int  # tokens generated per continuation
+    temperatures: tuple[float, ...]  # temperature sweep of the diversity/quality plot
+    samples: int  # continuations per temperature (and per decoding method)
+    beam_widths: tuple[int, ...]  # beam widths compared
+    kv_repeats: int  # timing repeats of the KV-cache benchmark (best of)
+
+
+@dataclass(frozen=True)
+class Ch04Sizes:
+    """Chapter 04: a small ViT and a CNN trained with the same budget; attention analysis."""
+
+    dataset: str  # "digits" (scikit-learn, offline) | "cifar10" (Hub; digits when offline)
+    train_fraction: float  # class-balanced share of the training split that is used
+    d_model: int  # ViT width
+    n_layers: int  # ViT blocks
+    n_heads: int  # attention heads per block
+    d_ff: int  # ViT MLP width
+    cnn_width: int  # channels of the CNN's first stage (doubled at each downsampling)
+    batch_size: int  # images per optimizer step (both models)
+    train_steps: int  # optimizer steps (both models: the same budget)
+    lr: float  # AdamW peak learning rate (both models; warmup + cosine)
+    weight_decay: float
+    warmup_steps: int
+    label_smoothing: float
+    eval_every: int  # steps between validation-accuracy checks (learning curves)
+    data_fractions: tuple[float, ...]  # training-set shares of the data-size sweep (() = skip)
+    sweep_steps: int  # optimizer steps per model and share in that sweep
+    n_analysis: int  # test images whose attention is analysed and shown in the explorer
+    max_shift: int  # largest pixel shift of the translation test
+    probe_model: str  # pretrained ViT of the online section
+    probe_train: int  # CIFAR-10 training images embedded for the linear probe (0 = skip)
+    probe_test: int  # CIFAR-10 test images the probe is scored on
+    probe_steps: int  # optimizer steps of the linear probe
+
+
+@dataclass(frozen=True)
 class Ch09Sizes:
     """Chapter 09: optimizer trajectories, toy fits, gradient health, the warmup experiment."""
 
     landscape_steps: int  # optimizer steps on the 2-D loss surfaces
     parity_steps: int  # steps before comparing our optimizers with torch.optim (target: 100)
-    toy_steps: int  # steps of the small fits (Adam + L2 vs AdamW, LAMB vs Adam)
-    toy_batch: int  # the "large batch" of the LAMB vs Adam comparison
+    toy_steps: int  # steps of the small fits (Adam + L2 vs AdamW; accumulation uses 1/10)
     mlp_depth: int  # hidden layers of the deep MLP in the gradient-health demo
     mlp_width: int
     lm_chars: int  # characters of review text the character LM trains on
@@ -90,24 +145,54 @@ _CHAPTER_SIZES: dict[str, dict[str, Any]] = {
     },
     # <chapter-sizes>: chapters add their entries below this line (keep numeric order).
     "01": {
-        "quick": Ch01Sizes(n_train=40000, n_test=2000, batch_size=128, gru_emb=32, gru_hidden=64,
-                           gru_steps=500, gru_lr=5e-3, date_attention=("luong",), tf_d_model=64,
+        "quick": Ch01Sizes(n_train=40000, n_test=2000, gru_batch=64, gru_emb=32, gru_hidden=64,
+                           gru_steps=500, gru_lr=1e-2, date_attention=("luong",), tf_d_model=64,
                            tf_heads=4, tf_enc_layers=1, tf_dec_layers=1, tf_d_ff=128,
-                           tf_steps=600, tf_lr=5e-3, toy_max_len=24, toy_hidden=64,
-                           toy_steps=300, toy_batch=64, toy_n_test=1000),
-        "full": Ch01Sizes(n_train=40000, n_test=2000, batch_size=128, gru_emb=64, gru_hidden=128,
-                          gru_steps=4000, gru_lr=3e-3, date_attention=("bahdanau", "luong"),
+                           tf_batch=32, tf_steps=1200, tf_lr=5e-3, toy_max_len=20,
+                           toy_hidden=64, toy_steps=200, toy_batch=64, toy_n_test=1000),
+        "full": Ch01Sizes(n_train=40000, n_test=2000, gru_batch=64, gru_emb=64, gru_hidden=128,
+                          gru_steps=4000, gru_lr=5e-3, date_attention=("bahdanau", "luong"),
                           tf_d_model=128, tf_heads=4, tf_enc_layers=3, tf_dec_layers=3,
-                          tf_d_ff=512, tf_steps=6000, tf_lr=1e-3, toy_max_len=40,
+                          tf_d_ff=512, tf_batch=64, tf_steps=8000, tf_lr=1e-3, toy_max_len=40,
                           toy_hidden=128, toy_steps=3000, toy_batch=128, toy_n_test=4000),
     },
+    "02": {
+        "quick": Ch02Sizes(char_reviews=3000, char_orders=(1, 2, 3, 5), bpe_demo_reviews=1000,
+                           bpe_demo_merges=150, vocab_size=512, tokenizer_reviews=3000,
+                           train_reviews=6000, val_reviews=600, preset="course-micro",
+                           context=64, batch_size=32, steps=300, lr=6e-3, warmup=30,
+                           eval_every=100, eval_tokens=8192, new_tokens=40,
+                           temperatures=(0.2, 0.5, 0.8, 1.0, 1.3, 1.7), samples=12,
+                           beam_widths=(1, 2, 4, 8), kv_repeats=3),
+        "full": Ch02Sizes(char_reviews=18000, char_orders=(1, 2, 3, 5, 7), bpe_demo_reviews=3000,
+                          bpe_demo_merges=400, vocab_size=1024, tokenizer_reviews=18000,
+                          train_reviews=18000, val_reviews=3000, preset="course-mini",
+                          context=128, batch_size=64, steps=4000, lr=2e-3, warmup=200,
+                          eval_every=500, eval_tokens=65536, new_tokens=80,
+                          temperatures=(0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 1.8), samples=32,
+                          beam_widths=(1, 2, 4, 8, 16), kv_repeats=5),
+    },
+    "04": {
+        "quick": Ch04Sizes(dataset="digits", train_fraction=1.0, d_model=64, n_layers=3,
+                           n_heads=4, d_ff=128, cnn_width=32, batch_size=128, train_steps=800,
+                           lr=3e-3, weight_decay=0.05, warmup_steps=80, label_smoothing=0.0,
+                           eval_every=100, data_fractions=(), sweep_steps=0, n_analysis=64,
+                           max_shift=2, probe_model="google/vit-base-patch16-224",
+                           probe_train=0, probe_test=0, probe_steps=0),
+        "full": Ch04Sizes(dataset="cifar10", train_fraction=1.0, d_model=192, n_layers=6,
+                          n_heads=3, d_ff=384, cnn_width=64, batch_size=256, train_steps=12000,
+                          lr=1e-3, weight_decay=0.05, warmup_steps=600, label_smoothing=0.1,
+                          eval_every=500, data_fractions=(0.1, 0.3), sweep_steps=4000,
+                          n_analysis=64, max_shift=4, probe_model="google/vit-base-patch16-224",
+                          probe_train=10000, probe_test=2000, probe_steps=1500),
+    },
     "09": {
-        "quick": Ch09Sizes(landscape_steps=150, parity_steps=100, toy_steps=300, toy_batch=2048,
-                           mlp_depth=20, mlp_width=64, lm_chars=400_000, lm_context=32,
+        "quick": Ch09Sizes(landscape_steps=150, parity_steps=100, toy_steps=300, mlp_depth=20,
+                           mlp_width=64, lm_chars=400_000, lm_context=32,
                            lm_batch=16, lm_width=64, lm_layers=4, lm_steps=120, lm_warmup=40,
                            lm_peak_lr=1.5e-2, seeds=(0, 1), finder_steps=100, widget_steps=300),
-        "full": Ch09Sizes(landscape_steps=300, parity_steps=100, toy_steps=1000, toy_batch=8192,
-                          mlp_depth=30, mlp_width=128, lm_chars=3_000_000, lm_context=64,
+        "full": Ch09Sizes(landscape_steps=300, parity_steps=100, toy_steps=1000, mlp_depth=24,
+                          mlp_width=128, lm_chars=3_000_000, lm_context=64,
                           lm_batch=32, lm_width=64, lm_layers=4, lm_steps=600, lm_warmup=150,
                           lm_peak_lr=1.5e-2, seeds=(0, 1, 2, 3), finder_steps=300,
                           widget_steps=600),

@@ -234,7 +234,9 @@ class LRScheduleExplorer(FigureExplorer):
                                min_lr=v["min_lr_ratio"] * v["peak_lr"],
                                warmup_steps=min(v["warmup_steps"], v["total_steps"]),
                                cycles=v["cycles"], gamma=v["gamma"])
-            label = f"{name} (peak {v['peak_lr']:.0e}, warmup {v['warmup_steps']})"
+            uses_warmup = name.startswith("warmup") or name == "one_cycle"
+            label = f"{name} (peak {v['peak_lr']:.0e}" + (
+                f", warmup {v['warmup_steps']})" if uses_warmup else ")")
             self.losses.pop(label, None)
             self.losses[label] = self.train_fn(fn, v["total_steps"])
             while len(self.losses) > self.max_curves:  # drop the oldest curve
@@ -307,6 +309,12 @@ def attention_stack(weights: Any) -> np.ndarray:
     return stack
 
 
+def _panel_heights(t_q: int, t_k: int, per_line: int = 48) -> tuple[float, float]:
+    """Heights (inches) of the heat-map and of the token strip for T_q queries, T_k keys."""
+    lines = min(6, 1 + t_k // per_line)
+    return min(7.0, 1.8 + 0.2 * t_q), 0.8 + 0.4 * lines
+
+
 def _token_strip(ax: Any, tokens: Sequence[str], weights: np.ndarray, title: str,
                  per_line: int = 48) -> None:
     """Key tokens as text boxes whose colour is their attention weight."""
@@ -369,10 +377,10 @@ def plot_attention(weights: Any, query_tokens: Sequence[str],
                              f"only {t_k} keys")
         fig, (ax_map, ax_view) = new_figure(1, 2, size=(11.0, 4.8))
     else:
-        height = 2.2 + 0.22 * t_q
+        map_height, view_height = _panel_heights(t_q, t_k)
         fig, (ax_map, ax_view) = new_figure(
-            2, 1, size=(min(14.0, 3.0 + 0.2 * t_k), height + 1.8),
-            gridspec_kw={"height_ratios": [height, 1.6]})
+            2, 1, size=(min(14.0, 3.0 + 0.2 * t_k), map_height + view_height),
+            gridspec_kw={"height_ratios": [map_height, view_height]})
     image_artist = ax_map.imshow(matrix, cmap="viridis", vmin=0.0, aspect="auto")
     fig.colorbar(image_artist, ax=ax_map, fraction=0.03, pad=0.01)
     if t_k <= 80:
@@ -423,9 +431,12 @@ class AttentionExplorer(FigureExplorer):
                  key_tokens: Sequence[str] | None = None, *, image: Any = None,
                  patch_grid: tuple[int, int] | None = None,
                  layer_names: Sequence[str] | None = None, query: int = 0,
-                 title: str = "Attention explorer", height: str = "560px") -> None:
+                 title: str = "Attention explorer", height: str | None = None) -> None:
         stack = attention_stack(weights)
-        n_layers, n_heads, t_q, _ = stack.shape
+        n_layers, n_heads, t_q, t_k = stack.shape
+        if height is None:  # fit the figure, so the explorer does not need to scroll
+            inches = 4.8 if image is not None else sum(_panel_heights(t_q, t_k))
+            height = f"{int(inches * 100) + 30}px"
         if layer_names is not None and len(layer_names) != n_layers:
             raise ValueError(f"layer_names has {len(layer_names)} entries for {n_layers} layers")
         if len(query_tokens) != t_q:
@@ -451,3 +462,238 @@ class AttentionExplorer(FigureExplorer):
                                 "key_tokens": None if key_tokens is None else list(key_tokens),
                                 "image": image, "patch_grid": patch_grid})
         self.add_class("course-attention-explorer")
+
+
+# ---------------------------------------------------------------------------------------
+# ViT attention explorer (chapter 04): several images, per-layer maps and the rollout
+# ---------------------------------------------------------------------------------------
+__all__ += ["vit_patch_tokens", "plot_vit_attention", "ViTAttentionExplorer"]
+
+ROLLOUT = "rollout"
+
+
+def vit_patch_tokens(patch_grid: tuple[int, int], n_prefix: int = 1) -> list[str]:
+    """Token names of a ViT sequence: ``[CLS]`` then ``r,c`` for the patch in row r, column c."""
+    rows, cols = patch_grid
+    check_int("patch_grid rows", rows, min_value=1)
+    check_int("patch_grid cols", cols, min_value=1)
+    prefix = ["[CLS]"] + [f"[P{i}]" for i in range(1, n_prefix)]
+    return prefix[:n_prefix] + [f"{r},{c}" for r in range(rows) for c in range(cols)]
+
+
+def plot_vit_attention(weights: Any, images: Any, *, patch_grid: tuple[int, int],
+                       image: int = 0, layer: int | str = 0, head: int | str = "mean",
+                       query: int = 0, captions: Sequence[str] | None = None,
+                       residual: float = 0.5) -> Figure:
+    """``plot_attention`` for image ``image`` of a batch; ``layer="rollout"`` shows the rollout.
+
+    ``weights``: (n_images, layers, heads, T, T) with the [CLS] token first; ``images``:
+    (n_images, C, H, W) or (n_images, H, W), unnormalised, for display.
+    """
+    from course_utils.models.analysis import attention_rollout
+
+    w = torch.as_tensor(np.asarray(weights) if not hasattr(weights, "detach") else
+                        weights.detach().cpu()).float()
+    if w.ndim != 5:
+        raise ValueError(f"weights must be (n_images, layers, heads, T, T), got {tuple(w.shape)}")
+    if not 0 <= image < w.shape[0]:
+        raise ValueError(f"image must be in 0..{w.shape[0] - 1}, got {image}")
+    tokens = vit_patch_tokens(patch_grid, n_prefix=w.shape[-1] - patch_grid[0] * patch_grid[1])
+    caption = captions[image] if captions is not None else f"image {image}"
+    picture = images[image]
+    if layer == ROLLOUT:
+        rollout = attention_rollout(w[image], residual=residual)  # (T, T)
+        return plot_attention(rollout[None, None], tokens, layer=0, head=0, query=query,
+                              image=picture, patch_grid=patch_grid,
+                              title=f"{caption} · attention rollout over {w.shape[1]} layers")
+    head_name = "mean of heads" if head == "mean" else f"head {head}"
+    return plot_attention(w[image], tokens, layer=layer, head=head, query=query, image=picture,
+                          patch_grid=patch_grid, title=f"{caption} · layer {layer} · {head_name}")
+
+
+class ViTAttentionExplorer(FigureExplorer):
+    """Image / layer (or rollout) / head / query pickers over a ViT's attention maps.
+
+    ``weights``: (n_images, layers, heads, T, T), e.g. ``ViT.attention_maps(x)``;
+    ``images``: the same images unnormalised for display; ``patch_grid``: (rows, cols);
+    ``captions``: one label per image (e.g. "label 3 · predicted 3"). The top box carries
+    the CSS classes ``course-vit-attention-explorer`` and ``course-attention-explorer``;
+    controls: ``image``, ``layer`` (the last option is the rollout), ``head``, ``query``.
+    """
+
+    def __init__(self, weights: Any, images: Any, *, patch_grid: tuple[int, int],
+                 captions: Sequence[str] | None = None, image: int = 0, layer: int | None = None,
+                 query: int = 0, title: str = "ViT attention explorer",
+                 height: str = "560px") -> None:
+        w = weights.detach().cpu() if hasattr(weights, "detach") else torch.as_tensor(weights)
+        if w.ndim != 5:
+            raise ValueError(f"weights must be (n_images, layers, heads, T, T), got "
+                             f"{tuple(w.shape)}")
+        n_images, n_layers, n_heads, t_q, t_k = w.shape
+        if t_q != t_k or t_k < patch_grid[0] * patch_grid[1]:
+            raise ValueError(f"weights must be square self-attention over [CLS] + "
+                             f"{patch_grid[0]}x{patch_grid[1]} patches, got {tuple(w.shape)}")
+        if len(images) != n_images:
+            raise ValueError(f"got {len(images)} images for {n_images} attention maps")
+        if captions is not None and len(captions) != n_images:
+            raise ValueError(f"got {len(captions)} captions for {n_images} images")
+        attention_stack(w[0])  # validates the values (finite, >= 0)
+        tokens = vit_patch_tokens(patch_grid, n_prefix=t_k - patch_grid[0] * patch_grid[1])
+        names = list(captions) if captions is not None else [f"image {i}" for i in range(n_images)]
+        style = {"description_width": "initial"}
+        controls = {
+            "image": widgets.Dropdown(options=[(f"{i}: {n}", i) for i, n in enumerate(names)],
+                                      value=image, description="image", style=style),
+            "layer": widgets.Dropdown(options=[(f"layer {i}", i) for i in range(n_layers)]
+                                      + [("rollout (all layers)", ROLLOUT)],
+                                      value=n_layers - 1 if layer is None else layer,
+                                      description="layer", style=style),
+            "head": widgets.Dropdown(options=[("mean of heads", "mean")]
+                                     + [(f"head {h}", h) for h in range(n_heads)],
+                                     value="mean", description="head", style=style),
+            "query": widgets.Dropdown(options=[(f"{i}: {t}", i) for i, t in enumerate(tokens)],
+                                      value=query, description="query token", style=style),
+        }
+        self.weights = w
+        super().__init__(plot_vit_attention, controls, height=height, title=title,
+                         fixed={"weights": w, "images": images, "patch_grid": tuple(patch_grid),
+                                "captions": names},
+                         css_class="course-vit-attention-explorer")
+        self.add_class("course-attention-explorer")
+
+
+# ---------------------------------------------------------------------------------------
+# Decoding explorer (chapter 02)
+# ---------------------------------------------------------------------------------------
+import textwrap  # noqa: E402
+
+__all__ += ["decoding_stages", "plot_decoding", "DecodingExplorer"]
+
+
+def decoding_stages(logits: Any, *, temperature: float = 1.0, top_k: int = 0,
+                    top_p: float = 1.0) -> dict[str, Any]:
+    """Next-token probabilities after each step of the sampling pipeline, as (V,) tensors.
+
+    Keys: ``"model"`` (softmax of the raw logits), ``"temperature"``, ``"top-k"``, ``"top-p"``
+    (the distribution actually sampled from). ``top_k=0`` and ``top_p=1`` switch a filter off.
+    """
+    from course_utils.generation import apply_temperature, top_k_filter, top_p_filter
+
+    logits = torch.as_tensor(logits, dtype=torch.float32)
+    if logits.ndim != 1:
+        raise ValueError(f"logits must be one (vocab,) vector, got shape {tuple(logits.shape)}")
+    scaled = apply_temperature(logits, temperature)
+    after_k = top_k_filter(scaled, top_k or None)
+    after_p = top_p_filter(after_k, top_p)
+    return {"model": logits.softmax(-1), "temperature": scaled.softmax(-1),
+            "top-k": after_k.softmax(-1), "top-p": after_p.softmax(-1)}
+
+
+def _entropy_bits(probs: Any) -> float:
+    p = probs[probs > 0]
+    return float(-(p * p.log2()).sum())
+
+
+def plot_decoding(logits: Any, token_labels: Sequence[str], *, temperature: float = 1.0,
+                  top_k: int = 0, top_p: float = 1.0, n_show: int = 20, prompt: str = "",
+                  continuation: str = "", title: str = "") -> Figure:
+    """Bars of the ``n_show`` most likely next tokens: the model's distribution (grey) and the
+    one sampled from after temperature, top-k and top-p (blue; removed tokens in red);
+    below, the prompt and a sampled continuation."""
+    stages = decoding_stages(logits, temperature=temperature, top_k=top_k, top_p=top_p)
+    raw, final = stages["model"], stages["top-p"]
+    if len(token_labels) != raw.numel():
+        raise ValueError(f"got {len(token_labels)} token labels for a vocabulary of {raw.numel()}")
+    n_show = max(1, min(int(n_show), raw.numel()))
+    order = torch.argsort(raw, descending=True)[:n_show]
+    fig, (ax, ax_text) = new_figure(2, 1, size=(10.5, 5.6),
+                                    gridspec_kw={"height_ratios": [3.2, 1.3]})
+    x = np.arange(n_show)
+    ax.bar(x - 0.2, raw[order].numpy(), width=0.4, color="0.7", label="model (T = 1)")
+    kept = final[order] > 0
+    ax.bar(x + 0.2, final[order].numpy(), width=0.4, color="tab:blue",
+           label=f"sampled from (T = {temperature:g}, top-k = {top_k or 'off'}, "
+                 f"top-p = {top_p:g})")
+    labels = [repr(token_labels[int(i)])[1:-1].replace(" ", "␣") for i in order]
+    ax.set_xticks(x, labels=labels, rotation=60, ha="right", fontsize=8, family="monospace")
+    for tick, keep in zip(ax.get_xticklabels(), kept):
+        if not keep:
+            tick.set_color("tab:red")
+    n_k = int((stages["top-k"] > 0).sum())
+    n_p = int((final > 0).sum())
+    ax.set_ylabel("probability")
+    ax.set_title(title or f"next token · {raw.numel()} in the vocabulary · kept after top-k: "
+                          f"{n_k} · after top-p: {n_p} · entropy {_entropy_bits(raw):.2f} → "
+                          f"{_entropy_bits(final):.2f} bits", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    ax_text.set_axis_off()
+    shown = textwrap.fill(f"{prompt}⟦{continuation}⟧", width=110)
+    ax_text.text(0.0, 1.0, "sampled continuation (generated text in ⟦ ⟧):\n" + shown,
+                 va="top", ha="left", fontsize=9, family="monospace", transform=ax_text.transAxes)
+    fig.tight_layout()
+    return fig
+
+
+class DecodingExplorer(FigureExplorer):
+    """Prompt + temperature / top-k / top-p / seed -> next-token bars and a sampled continuation.
+
+    ``model``: a causal LM usable by ``course_utils.generation`` (our GPT or a ``transformers``
+    model); ``tokenizer``: anything with ``encode(text) -> ids`` and ``decode(ids) -> str``.
+    Controls (``.controls``): ``prompt``, ``temperature``, ``top_k`` (0 = off), ``top_p``
+    (1 = off), ``seed``. The top box carries the CSS class ``course-decoding-explorer``;
+    ``last_continuation`` holds the text of the latest sample.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, prompt: str = "The", *,
+                 temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                 max_new_tokens: int = 30, seed: int = 0, n_show: int = 20,
+                 eos_token_id: int | None = None, height: str = "600px") -> None:
+        check_int("max_new_tokens", max_new_tokens, min_value=1, max_value=1000)
+        if not (hasattr(tokenizer, "encode") and hasattr(tokenizer, "decode")):
+            raise TypeError(f"tokenizer must have encode() and decode(), got "
+                            f"{type(tokenizer).__name__}")
+        self.model, self.tokenizer = model, tokenizer
+        self.max_new_tokens, self.n_show = max_new_tokens, n_show
+        self.eos_token_id = eos_token_id if eos_token_id is not None else \
+            getattr(tokenizer, "eos_token_id", None)
+        vocab = int(getattr(getattr(model, "config", None), "vocab_size", 0) or len(tokenizer))
+        self.token_labels = [tokenizer.decode([i]) for i in range(vocab)]
+        self.last_continuation = ""
+        slider = dict(continuous_update=False, style={"description_width": "initial"})
+        controls = {
+            "prompt": widgets.Text(value=prompt, description="prompt", continuous_update=False,
+                                   layout=widgets.Layout(width="420px")),
+            "temperature": widgets.FloatSlider(value=temperature, min=0.05, max=3.0, step=0.05,
+                                               description="temperature", **slider),
+            "top_k": widgets.IntSlider(value=top_k, min=0, max=min(200, vocab),
+                                       description="top-k (0 = off)", **slider),
+            "top_p": widgets.FloatSlider(value=top_p, min=0.05, max=1.0, step=0.01,
+                                         description="top-p (1 = off)", **slider),
+            "seed": widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed",
+                                           style={"description_width": "initial"},
+                                           layout=widgets.Layout(width="160px")),
+        }
+        super().__init__(self._draw, controls, height=height, title="Decoding explorer",
+                         css_class="course-decoding-explorer")
+
+    def _draw(self, *, prompt: str, temperature: float, top_k: int, top_p: float,
+              seed: int) -> Figure:
+        from course_utils.generation import next_token_logits, sample
+
+        ids = list(self.tokenizer.encode(prompt))
+        if not ids:
+            if self.eos_token_id is None:
+                raise ValueError("type a prompt (the tokenizer has no EOS token to start from)")
+            ids = [self.eos_token_id]  # an empty prompt starts a new document
+        logits = next_token_logits(self.model, ids)[0]
+        generator = torch.Generator().manual_seed(int(seed))
+        out = sample(self.model, ids, self.max_new_tokens, temperature=temperature,
+                     top_k=top_k or None, top_p=top_p, eos_token_id=self.eos_token_id,
+                     generator=generator)
+        new = out[0, len(ids):].tolist()
+        if self.eos_token_id is not None and self.eos_token_id in new:
+            new = new[:new.index(self.eos_token_id) + 1]
+        self.last_continuation = self.tokenizer.decode(new)
+        return plot_decoding(logits, self.token_labels, temperature=temperature, top_k=top_k,
+                             top_p=top_p, n_show=self.n_show, prompt=prompt,
+                             continuation=self.last_continuation)
