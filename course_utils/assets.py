@@ -88,7 +88,7 @@ def probe_hub(endpoint: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> 
             status = conn.getresponse().status
             conn.close()
             result.append(200 <= status < 400)
-        except (OSError, http.client.HTTPException):
+        except Exception:  # any failure (DNS, TLS, proxy, protocol) means "not usable"
             result.append(False)
 
     thread = threading.Thread(target=attempt, daemon=True)
