@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+import types
 
 import pytest
 
@@ -89,7 +90,8 @@ def test_status_is_cached_across_processes_via_env(fresh_status, monkeypatch):
     monkeypatch.setattr(assets, "probe_hub", lambda *a, **k: calls.append(1) or False)
     for key in assets.OFFLINE_ENV:
         monkeypatch.delenv(key, raising=False)
-    with pytest.warns(UserWarning, match="imported before course_utils decided"):
+    monkeypatch.setitem(sys.modules, "transformers", types.ModuleType("transformers"))
+    with pytest.warns(UserWarning, match="transformers.* imported before course_utils decided"):
         assert assets.configure_hub_env().online is False
     assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["COURSE_HUB_ONLINE"] == "0"
     monkeypatch.setattr(assets, "_status", None)  # a child process starts without the cache
