@@ -606,8 +606,8 @@ def plot_decoding(logits: Any, token_labels: Sequence[str], *, temperature: floa
         raise ValueError(f"got {len(token_labels)} token labels for a vocabulary of {raw.numel()}")
     n_show = max(1, min(int(n_show), raw.numel()))
     order = torch.argsort(raw, descending=True)[:n_show]
-    fig, (ax, ax_text) = new_figure(2, 1, size=(10.5, 5.6),
-                                    gridspec_kw={"height_ratios": [3.2, 1.3]})
+    fig, (ax, ax_text) = new_figure(2, 1, size=(10.5, 5.0),
+                                    gridspec_kw={"height_ratios": [3.6, 1.0]})
     x = np.arange(n_show)
     ax.bar(x - 0.2, raw[order].numpy(), width=0.4, color="0.7", label="model (T = 1)")
     kept = final[order] > 0

@@ -1,0 +1,71 @@
+"""Chapter 04: the ViT attention explorer, driven headless."""
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils.models.analysis import attention_rollout
+from course_utils.widgets import ViTAttentionExplorer, plot_vit_attention, vit_patch_tokens
+
+
+@pytest.fixture
+def maps():
+    torch.manual_seed(0)
+    return torch.softmax(3 * torch.randn(4, 2, 3, 17, 17), -1), torch.rand(4, 1, 8, 8)
+
+
+def _heat(fig):
+    """The two images of the heat-map panel and the overlay panel, as arrays."""
+    return [np.asarray(im.get_array()) for ax in fig.axes for im in ax.get_images()]
+
+
+def test_tokens():
+    assert vit_patch_tokens((2, 2)) == ["[CLS]", "0,0", "0,1", "1,0", "1,1"]
+    assert vit_patch_tokens((1, 2), n_prefix=0) == ["0,0", "0,1"]
+
+
+def test_plot_function_shows_the_chosen_layer_and_the_rollout(maps):
+    weights, images = maps
+    fig = plot_vit_attention(weights, images, patch_grid=(4, 4), image=1, layer=1, head=2, query=0)
+    matrix = _heat(fig)[0]
+    assert np.allclose(matrix, weights[1, 1, 2].numpy(), atol=1e-6)
+    fig = plot_vit_attention(weights, images, patch_grid=(4, 4), image=1, layer="rollout", query=0)
+    assert np.allclose(_heat(fig)[0], attention_rollout(weights[1]).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="image must be in 0..3"):
+        plot_vit_attention(weights, images, patch_grid=(4, 4), image=4)
+    with pytest.raises(ValueError, match="n_images, layers, heads"):
+        plot_vit_attention(weights[0], images, patch_grid=(4, 4))
+
+
+def test_explorer_redraws_when_controls_change(maps):
+    weights, images = maps
+    w = ViTAttentionExplorer(weights, images, patch_grid=(4, 4),
+                             captions=[f"digit {i}" for i in range(4)])
+    assert {"course-vit-attention-explorer", "course-attention-explorer"} <= set(w._dom_classes)
+    assert w.error is None and w.controls["layer"].value == 1  # starts at the last layer
+    before, count = _heat(w.figure)[0].copy(), w.draw_count
+    w.controls["layer"].value = 0
+    assert w.draw_count == count + 1 and w.error is None
+    assert not np.allclose(_heat(w.figure)[0], before)
+    w.controls["layer"].value = "rollout"
+    assert "rollout" in w.figure.axes[0].get_title()
+    overlay = _heat(w.figure)[-1].copy()
+    w.controls["query"].value = 5
+    assert not np.allclose(_heat(w.figure)[-1], overlay)
+    w.controls["image"].value = 3
+    assert "digit 3" in w.figure.axes[0].get_title() and w.error is None
+    w.controls["head"].value = 2
+    w.controls["layer"].value = 1
+    assert np.allclose(_heat(w.figure)[0], weights[3, 1, 2].numpy(), atol=1e-6)
+
+
+def test_explorer_input_errors(maps):
+    weights, images = maps
+    with pytest.raises(ValueError, match="n_images, layers, heads, T, T"):
+        ViTAttentionExplorer(weights[0], images, patch_grid=(4, 4))
+    with pytest.raises(ValueError, match="got 3 images for 4"):
+        ViTAttentionExplorer(weights, images[:3], patch_grid=(4, 4))
+    with pytest.raises(ValueError, match="square self-attention"):
+        ViTAttentionExplorer(weights, images, patch_grid=(5, 5))
+    with pytest.raises(ValueError, match="got 2 captions"):
+        ViTAttentionExplorer(weights, images, patch_grid=(4, 4), captions=["a", "b"])
