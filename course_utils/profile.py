@@ -139,7 +139,7 @@ class Ch09Sizes:
 _CHAPTER_SIZES: dict[str, dict[str, Any]] = {
     "00": {
         "quick": Ch00Sizes(widths=(2, 4, 8, 16, 32, 64), depth=2, train_steps=400,
-                           n_train=8192, n_test=4096),
+                           n_train=4096, n_test=2048),
         "full": Ch00Sizes(widths=(2, 4, 8, 16, 32, 64, 128, 256, 512), depth=3,
                           train_steps=3000, n_train=65536, n_test=16384),
     },
@@ -164,7 +164,7 @@ _CHAPTER_SIZES: dict[str, dict[str, Any]] = {
                            eval_every=50, eval_tokens=8192, new_tokens=40,
                            temperatures=(0.2, 0.5, 0.8, 1.0, 1.3, 1.7), samples=12,
                            beam_widths=(1, 2, 4, 8), kv_repeats=3),
-        "full": Ch02Sizes(char_reviews=18000, char_orders=(1, 2, 3, 5, 7), bpe_demo_reviews=3000,
+        "full": Ch02Sizes(char_reviews=9000, char_orders=(1, 2, 3, 5, 6), bpe_demo_reviews=3000,
                           bpe_demo_merges=400, vocab_size=1024, tokenizer_reviews=18000,
                           train_reviews=18000, val_reviews=3000, preset="course-mini",
                           context=128, batch_size=64, steps=4000, lr=2e-3, warmup=200,
