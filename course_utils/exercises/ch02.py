@@ -1,0 +1,150 @@
+"""Checkers for chapter 02's exercises (tokenization, causal attention, decoding, perplexity)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from course_utils import generation, tokenization
+from course_utils.checking import Case, CheckResult, compare, run_check
+
+
+def _logits(seed: int, *shape: int, scale: float = 2.0) -> torch.Tensor:
+    return scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+# -- Exercise 1: one BPE merge -------------------------------------------------------------
+def _as_dict(value):
+    return dict(value) if isinstance(value, dict) else value
+
+
+def check_merge_pair(fn: Callable) -> CheckResult:
+    """Exercise 1: ``merge_pair(word_freqs, pair) -> new word_freqs`` (one BPE merge step)."""
+    toy = tokenization.word_frequencies(["low " * 5 + "lower " * 2 + "newest " * 6 + "widest " * 3])
+    cases = [
+        Case(args=(toy, ("e", "s")), label="toy corpus, merge ('e', 's')"),
+        Case(args=(toy, ("l", "o")), label="toy corpus, merge ('l', 'o')"),
+        Case(args=({("a", "a", "a", "</w>"): 3}, ("a", "a")),
+             label="{('a','a','a','</w>'): 3}, merge ('a','a') -- left to right, no overlap"),
+        Case(args=({("a", "a", "a", "a"): 2, ("b", "a"): 1}, ("a", "a")),
+             label="{('a','a','a','a'): 2, ('b','a'): 1}, merge ('a','a')"),
+        Case(args=({("x", "y"): 1, ("y", "x"): 4}, ("y", "x")), label="pair order matters"),
+        Case(args=({("h", "u", "g"): 10, ("p", "u", "g"): 5, ("p", "u", "n"): 12},
+                   ("u", "g")), label="hug/pug/pun, merge ('u', 'g')"),
+        Case(args=({("n", "e", "w"): 2, ("n", "e", "w", "s"): 1}, ("q", "z")),
+             label="a pair that never occurs: nothing changes"),
+    ]
+    return run_check("Exercise 1 · merge_pair", fn, cases, reference=tokenization.merge_pair,
+                     comparator=lambda got, exp: isinstance(got, dict) and got == exp,
+                     hint="walk through each word left to right; where symbols i, i+1 equal the "
+                          "pair, emit pair[0] + pair[1] and jump 2, else emit symbol i and jump 1. "
+                          "Keep the frequencies; return a new dict of tuples.")
+
+
+# -- Exercise 2: causal self-attention -----------------------------------------------------
+def _causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+
+def check_causal_attention(fn: Callable) -> CheckResult:
+    """Exercise 2: single-head causal attention softmax(q kᵀ/√d + mask) v, q/k/v (..., T, d)."""
+    cases = []
+    for i, shape in enumerate([(1, 4), (5, 8), (2, 7, 16), (3, 2, 6, 4), (9, 3)]):
+        g = torch.Generator().manual_seed(100 + i)
+        q, k, v = (torch.randn(*shape, generator=g) for _ in range(3))
+        cases.append(Case(args=(q, k, v), label=f"q, k, v of shape {shape}"))
+    return run_check("Exercise 2 · causal_attention", fn, cases, reference=_causal_attention,
+                     atol=1e-5, hint="scores = q @ k.transpose(-2, -1) / sqrt(d); set scores[i, j] "
+                                     "= -inf where j > i (torch.triu(..., diagonal=1)); softmax "
+                                     "over the last axis; multiply by v.")
+
+
+# -- Exercise 3: top-k ---------------------------------------------------------------------
+def check_top_k_filter(fn: Callable) -> CheckResult:
+    """Exercise 3: keep the k largest logits per row, set the others to -inf."""
+    cases = [Case(args=(_logits(1, 10), 3)), Case(args=(_logits(2, 4, 50), 5)),
+             Case(args=(_logits(3, 6), 1), label="k=1 is greedy"),
+             Case(args=(_logits(4, 2, 8), 8), label="k = vocabulary size keeps everything"),
+             Case(args=(torch.tensor([1.0, 3.0, 2.0, 0.5, 2.0]), 2),
+                  label="ties with the k-th value are kept: [1, 3, 2, 0.5, 2], k=2"),
+             Case(args=(_logits(5, 3, 7), 20), label="k larger than the vocabulary")]
+    return run_check("Exercise 3 · top_k_filter", fn, cases, reference=generation.top_k_filter,
+                     hint="torch.topk(logits, k).values[..., -1:] is the k-th largest value of "
+                          "each row; mask logits < that with float('-inf'). Clip k to the "
+                          "vocabulary size.")
+
+
+# -- Exercise 4: top-p ---------------------------------------------------------------------
+def check_top_p_filter(fn: Callable) -> CheckResult:
+    """Exercise 4: keep the smallest set of most likely tokens with probability >= p."""
+    probs = torch.tensor([0.5, 0.05, 0.25, 0.15, 0.05])
+    cases = [Case(args=(probs.log(), 0.6), label="probs [0.5, 0.05, 0.25, 0.15, 0.05], p=0.6"),
+             Case(args=(probs.log(), 0.45), label="same probs, p=0.45 (top token alone)"),
+             Case(args=(probs.log(), 0.93), label="same probs, p=0.93"),
+             Case(args=(_logits(6, 12), 0.9)), Case(args=(_logits(7, 3, 40), 0.5)),
+             Case(args=(_logits(8, 2, 30, scale=6.0), 0.3), label="peaked rows, p=0.3"),
+             Case(args=(_logits(9, 20), 1.0), label="p=1 keeps everything")]
+    return run_check("Exercise 4 · top_p_filter", fn, cases, reference=generation.top_p_filter,
+                     hint="sort descending, softmax, cumulative sum; a token is removed if the "
+                          "probability ranked *above* it (cumsum - its own prob) is already >= p. "
+                          "The top token always survives. Scatter the mask back to vocabulary "
+                          "order.")
+
+
+# -- Exercise 5: one beam-search step -------------------------------------------------------
+def _beam_cases() -> list[Case]:
+    cases = []
+    for i, (beams, vocab, keep) in enumerate([(1, 6, 2), (2, 5, 4), (3, 10, 6), (4, 7, 3)]):
+        lp = F.log_softmax(_logits(20 + i, beams, vocab), dim=-1)
+        scores = -torch.rand(beams, generator=torch.Generator().manual_seed(30 + i)) * 3
+        cases.append(Case(args=(lp, scores, keep), label=f"{beams} beams, vocab {vocab}, keep {keep}"))
+    lp = torch.log(torch.tensor([[0.6, 0.3, 0.1], [0.9, 0.05, 0.05]]))
+    cases.append(Case(args=(lp, torch.tensor([-0.1, -1.0]), 3),
+                      label="beam scores [-0.1, -1.0]: beam 1's best token (0.9) loses to beam 0's"))
+    return cases
+
+
+def _beam_equal(got, expected) -> bool:
+    if not (isinstance(got, (tuple, list)) and len(got) == 3):
+        return False
+    scores, beams, tokens = got
+    return (compare(scores, expected[0], atol=1e-5) and compare(beams, expected[1])
+            and compare(tokens, expected[2]))
+
+
+def check_beam_search_step(fn: Callable) -> CheckResult:
+    """Exercise 5: ``(log_probs (beams, V), beam_scores (beams,), k) -> (scores, beam, token)``."""
+    return run_check("Exercise 5 · beam_search_step", fn, _beam_cases(),
+                     reference=generation.beam_search_step, comparator=_beam_equal,
+                     hint="add each beam's score to its row of log-probs, flatten to "
+                          "(beams * V,), torch.topk(k); beam = index // V, token = index % V. "
+                          "Return int64 tensors for beam and token, best candidate first.")
+
+
+# -- Exercise 6: perplexity from logits -----------------------------------------------------
+def _perplexity(logits: torch.Tensor, targets: torch.Tensor) -> float:
+    return generation.perplexity_from_logits(logits, targets)
+
+
+def check_perplexity(fn: Callable) -> CheckResult:
+    """Exercise 6: exp(mean cross-entropy) of logits (B, T, V) vs targets (B, T), -100 ignored."""
+    g = torch.Generator().manual_seed(42)
+    targets = torch.randint(0, 9, (2, 6), generator=g)
+    masked = targets.clone()
+    masked[0, :2] = -100
+    cases = [Case(args=(torch.zeros(1, 5, 10), torch.randint(0, 10, (1, 5), generator=g)),
+                  label="uniform logits over 10 tokens (perplexity must be 10)"),
+             Case(args=(_logits(50, 2, 6, 9), targets)),
+             Case(args=(_logits(51, 3, 4, 100), torch.randint(0, 100, (3, 4), generator=g))),
+             Case(args=(_logits(52, 2, 6, 9), masked), label="targets with -100 (ignored)")]
+
+    def same(got, expected) -> bool:
+        return isinstance(got, (int, float)) and math.isclose(float(got), expected, rel_tol=1e-4)
+
+    return run_check("Exercise 6 · perplexity", fn, cases, reference=_perplexity, comparator=same,
+                     hint="F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), "
+                          "ignore_index=-100) is the mean negative log-likelihood; exp() of it, "
+                          "returned as a Python float.")
