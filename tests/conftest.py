@@ -21,3 +21,17 @@ def results_tmp(tmp_path, monkeypatch):
     """Send record(...) to a temporary results folder."""
     monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path / "results"))
     return tmp_path / "results"
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny tensors: one torch thread is faster and immune to a busy machine.
+
+    On a loaded 2-core machine two threads made tiny-model steps 10-15x slower (measured).
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

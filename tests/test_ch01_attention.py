@@ -9,14 +9,7 @@ from course_utils.models.attention import (KVCache, MultiHeadAttention, causal_m
                                            combine_masks, lengths_to_mask, padding_mask,
                                            scaled_dot_product_attention)
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is faster, and immune to a busy machine (2 threads: 10x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TOL = 1e-5

@@ -10,14 +10,7 @@ from course_utils.models.blocks import MLP, BlockConfig, TransformerBlock, make_
 from course_utils.models.positional import (LearnedPositionalEmbedding,
                                             SinusoidalPositionalEncoding, sinusoidal_table)
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is faster, and immune to a busy machine (2 threads: 10x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_sinusoidal_table_values_and_shape():

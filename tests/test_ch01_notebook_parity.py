@@ -12,6 +12,8 @@ from course_utils.models import positional as cu_positional
 from course_utils.models import seq2seq as cu_seq2seq
 from course_utils.models.blocks import BlockConfig, TransformerBlock
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / \
     "01_seq2seq_attention.ipynb"
 NAMES = ["AdditiveAttention", "LuongAttention", "scaled_dot_product_attention",
@@ -23,15 +25,6 @@ TOL = 1e-6
 @pytest.fixture(scope="module")
 def nb():
     return import_definitions_from_notebook(NOTEBOOK, NAMES)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is faster, and immune to a busy machine (2 threads: 10x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_sdpa_and_masks(nb):

@@ -9,14 +9,7 @@ from course_utils.models.seq2seq import (AdditiveAttention, GRUSeq2Seq, GRUSeq2S
                                          TransformerSeq2SeqConfig, count_parameters)
 from course_utils.text import CharVocab, LengthBucketBatches, display_token
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is faster, and immune to a busy machine (2 threads: 10x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_char_vocab_roundtrip_and_padding():

@@ -12,15 +12,9 @@ from transformers.generation.logits_process import (  # noqa: E402
     RepetitionPenaltyLogitsProcessor, TemperatureLogitsWarper, TopKLogitsWarper,
     TopPLogitsWarper)
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 EOS = 5
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -7,15 +7,9 @@ from course_utils import generation as gen  # course_utils first: it sets the HF
 from course_utils.models.gpt import PRESETS, GPT, GPTConfig, from_hf_gpt2, to_hf_gpt2
 from transformers import GPT2Config, GPT2LMHeadModel  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 SMALL = dict(vocab_size=97, n_positions=24, n_embd=32, n_layer=2, n_head=4)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _hf(seed=0, **kw):

@@ -11,6 +11,8 @@ from course_utils._testing import import_definitions_from_notebook
 from course_utils.models.blocks import TransformerBlock
 from course_utils.models.gpt import GPT, GPTConfig, from_hf_gpt2
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / "02_gpt_generation.ipynb"
 NAMES = ["GPT2Block", "GPT", "copy_hf_gpt2_weights", "greedy_generate", "greedy_with_cache",
          "beam_search", "get_vocab", "get_stats", "merge_vocab", "bpe_segment",
@@ -22,14 +24,6 @@ EOS = 5
 @pytest.fixture(scope="module")
 def nb():
     return import_definitions_from_notebook(NOTEBOOK, NAMES)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

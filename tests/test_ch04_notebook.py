@@ -9,6 +9,8 @@ from course_utils._testing import import_definitions_from_notebook
 from course_utils.models import analysis
 from course_utils.models import vit as cu_vit
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / "04_vit.ipynb"
 NAMES = ["PatchEmbedding", "VisionTransformer", "attention_entropy", "mean_attention_distance",
          "patchify", "num_tokens", "attention_rollout", "sincos_2d", "window_partition"]
@@ -17,14 +19,6 @@ NAMES = ["PatchEmbedding", "VisionTransformer", "attention_entropy", "mean_atten
 @pytest.fixture(scope="module")
 def nb():
     return import_definitions_from_notebook(NOTEBOOK, NAMES)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_notebook_vit_equals_course_utils_vit(nb):

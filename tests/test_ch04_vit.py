@@ -10,13 +10,7 @@ from course_utils.models.vit import (VIT_PRESETS, PatchEmbedding, ViT, ViTConfig
                                      num_patch_tokens, patchify, sincos_2d_table, unpatchify,
                                      vit_config, window_partition)
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def small_config(**kw):

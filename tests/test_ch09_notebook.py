@@ -10,6 +10,8 @@ from course_utils import optim as O
 from course_utils import schedules as S
 from course_utils._testing import import_definitions_from_notebook
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 NOTEBOOK = (Path(__file__).resolve().parents[1] / "notebooks" / "solutions"
             / "09_optimizers_schedules.ipynb")
 OPTIMIZERS = ["SGD", "RMSProp", "Adam", "AdamW", "LAMB"]
@@ -20,14 +22,6 @@ SCHEDULES = ["step_decay", "exponential", "linear_decay", "cosine", "cyclic", "o
 @pytest.fixture(scope="module")
 def nb():
     return import_definitions_from_notebook(NOTEBOOK, OPTIMIZERS + SCHEDULES)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _run(make_opt, steps=30):

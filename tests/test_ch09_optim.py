@@ -7,14 +7,7 @@ from torch import nn
 from course_utils import optim as O
 from course_utils.models.tiny import TinyTransformer, TinyTransformerConfig
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is much faster than two on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _train(make_opt, steps=100, dtype=torch.float32):
