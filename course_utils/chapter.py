@@ -58,11 +58,13 @@ class Chapter:
 
 
 def start_chapter(number: str, seed: int = 0, show_versions: bool = True) -> Chapter:
-    """Seed everything, pick profile and device, print the banner, return the handle."""
+    """Seed everything, pick profile, device and CPU threads, print the banner, return the handle."""
     if not isinstance(number, str) or not re.fullmatch(r"\d\d", number):
         raise ValueError(f"number must be a two-digit chapter string like '04', got {number!r}")
     profile = current_profile()
     device = get_device()
+    if device.type == "cpu" and profile.torch_threads is not None:
+        torch.set_num_threads(profile.torch_threads)
     hub = hub_status()
     set_seed(seed)
     chapter = Chapter(number, profile, device, hub, seed)

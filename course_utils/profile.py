@@ -211,6 +211,7 @@ class Profile:
     eval_batches: int  # batches per periodic evaluation
     max_train_seconds: float  # soft wall-clock budget for one training run
     use_hub_models: bool  # try pretrained Hub checkpoints (when the Hub is reachable)
+    torch_threads: int | None  # CPU threads for torch (None = torch's default); see below
     chapters: MappingProxyType = field(repr=False, default_factory=lambda: MappingProxyType({}))
 
     def sizes(self, chapter: str) -> Any:
@@ -229,10 +230,13 @@ class Profile:
 
 
 _BASE = {
+    # quick: one thread. The course's models are tiny; on a 2-core laptop (or CI runner
+    # executing two notebooks at once) thread hand-offs cost more than they save, and
+    # oversubscription made training 10-15x slower when measured.
     "quick": dict(data_fraction=0.25, batch_size=64, eval_batches=4, max_train_seconds=45.0,
-                  use_hub_models=False),
+                  use_hub_models=False, torch_threads=1),
     "full": dict(data_fraction=1.0, batch_size=128, eval_batches=50, max_train_seconds=1800.0,
-                 use_hub_models=True),
+                 use_hub_models=True, torch_threads=None),
 }
 
 

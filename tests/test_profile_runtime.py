@@ -132,3 +132,19 @@ def test_environment_report_fields():
     report = runtime.environment_report()
     assert report["torch"].startswith("2.13.0")
     assert report["cpu_count"] >= 1 and "cudnn_version" in report
+
+
+def test_start_chapter_applies_the_profile_thread_count(monkeypatch, results_tmp):
+    from course_utils.chapter import start_chapter
+
+    monkeypatch.setenv("COURSE_PROFILE", "quick")
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        ch = start_chapter("00", show_versions=False)
+        assert ch.profile.torch_threads == 1
+        assert torch.get_num_threads() == 1
+        assert get_profile("full").torch_threads is None  # the GPU profile leaves torch alone
+    finally:
+        torch.set_num_threads(before)
