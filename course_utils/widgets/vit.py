@@ -1,0 +1,110 @@
+"""ViT attention explorer (chapter 04): several images, per-layer maps and the rollout."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from course_utils.validation import check_int
+from course_utils.widgets.attention import attention_stack, plot_attention
+from course_utils.widgets.base import FigureExplorer
+
+__all__ = ["vit_patch_tokens", "plot_vit_attention", "ViTAttentionExplorer"]
+
+
+ROLLOUT = "rollout"
+
+
+def vit_patch_tokens(patch_grid: tuple[int, int], n_prefix: int = 1) -> list[str]:
+    """Token names of a ViT sequence: ``[CLS]`` then ``r,c`` for the patch in row r, column c."""
+    rows, cols = patch_grid
+    check_int("patch_grid rows", rows, min_value=1)
+    check_int("patch_grid cols", cols, min_value=1)
+    prefix = ["[CLS]"] + [f"[P{i}]" for i in range(1, n_prefix)]
+    return prefix[:n_prefix] + [f"{r},{c}" for r in range(rows) for c in range(cols)]
+
+
+def plot_vit_attention(weights: Any, images: Any, *, patch_grid: tuple[int, int],
+                       image: int = 0, layer: int | str = 0, head: int | str = "mean",
+                       query: int = 0, captions: Sequence[str] | None = None,
+                       residual: float = 0.5) -> Figure:
+    """``plot_attention`` for image ``image`` of a batch; ``layer="rollout"`` shows the rollout.
+
+    ``weights``: (n_images, layers, heads, T, T) with the [CLS] token first; ``images``:
+    (n_images, C, H, W) or (n_images, H, W), unnormalised, for display.
+    """
+    from course_utils.models.analysis import attention_rollout
+
+    w = torch.as_tensor(np.asarray(weights) if not hasattr(weights, "detach") else
+                        weights.detach().cpu()).float()
+    if w.ndim != 5:
+        raise ValueError(f"weights must be (n_images, layers, heads, T, T), got {tuple(w.shape)}")
+    if not 0 <= image < w.shape[0]:
+        raise ValueError(f"image must be in 0..{w.shape[0] - 1}, got {image}")
+    tokens = vit_patch_tokens(patch_grid, n_prefix=w.shape[-1] - patch_grid[0] * patch_grid[1])
+    caption = captions[image] if captions is not None else f"image {image}"
+    picture = images[image]
+    if layer == ROLLOUT:
+        rollout = attention_rollout(w[image], residual=residual)  # (T, T)
+        return plot_attention(rollout[None, None], tokens, layer=0, head=0, query=query,
+                              image=picture, patch_grid=patch_grid,
+                              title=f"{caption} · attention rollout over {w.shape[1]} layers")
+    head_name = "mean of heads" if head == "mean" else f"head {head}"
+    return plot_attention(w[image], tokens, layer=layer, head=head, query=query, image=picture,
+                          patch_grid=patch_grid, title=f"{caption} · layer {layer} · {head_name}")
+
+
+class ViTAttentionExplorer(FigureExplorer):
+    """Image / layer (or rollout) / head / query pickers over a ViT's attention maps.
+
+    ``weights``: (n_images, layers, heads, T, T), e.g. ``ViT.attention_maps(x)``;
+    ``images``: the same images unnormalised for display; ``patch_grid``: (rows, cols);
+    ``captions``: one label per image (e.g. "label 3 · predicted 3"). The top box carries
+    the CSS classes ``course-vit-attention-explorer`` and ``course-attention-explorer``;
+    controls: ``image``, ``layer`` (the last option is the rollout), ``head``, ``query``.
+    """
+
+    def __init__(self, weights: Any, images: Any, *, patch_grid: tuple[int, int],
+                 captions: Sequence[str] | None = None, image: int = 0, layer: int | None = None,
+                 query: int = 0, title: str = "ViT attention explorer",
+                 height: str = "560px") -> None:
+        w = weights.detach().cpu() if hasattr(weights, "detach") else torch.as_tensor(weights)
+        if w.ndim != 5:
+            raise ValueError(f"weights must be (n_images, layers, heads, T, T), got "
+                             f"{tuple(w.shape)}")
+        n_images, n_layers, n_heads, t_q, t_k = w.shape
+        if t_q != t_k or t_k < patch_grid[0] * patch_grid[1]:
+            raise ValueError(f"weights must be square self-attention over [CLS] + "
+                             f"{patch_grid[0]}x{patch_grid[1]} patches, got {tuple(w.shape)}")
+        if len(images) != n_images:
+            raise ValueError(f"got {len(images)} images for {n_images} attention maps")
+        if captions is not None and len(captions) != n_images:
+            raise ValueError(f"got {len(captions)} captions for {n_images} images")
+        attention_stack(w[0])  # validates the values (finite, >= 0)
+        tokens = vit_patch_tokens(patch_grid, n_prefix=t_k - patch_grid[0] * patch_grid[1])
+        names = list(captions) if captions is not None else [f"image {i}" for i in range(n_images)]
+        style = {"description_width": "initial"}
+        controls = {
+            "image": widgets.Dropdown(options=[(f"{i}: {n}", i) for i, n in enumerate(names)],
+                                      value=image, description="image", style=style),
+            "layer": widgets.Dropdown(options=[(f"layer {i}", i) for i in range(n_layers)]
+                                      + [("rollout (all layers)", ROLLOUT)],
+                                      value=n_layers - 1 if layer is None else layer,
+                                      description="layer", style=style),
+            "head": widgets.Dropdown(options=[("mean of heads", "mean")]
+                                     + [(f"head {h}", h) for h in range(n_heads)],
+                                     value="mean", description="head", style=style),
+            "query": widgets.Dropdown(options=[(f"{i}: {t}", i) for i, t in enumerate(tokens)],
+                                      value=query, description="query token", style=style),
+        }
+        self.weights = w
+        super().__init__(plot_vit_attention, controls, height=height, title=title,
+                         fixed={"weights": w, "images": images, "patch_grid": tuple(patch_grid),
+                                "captions": names},
+                         css_class="course-vit-attention-explorer")
+        self.add_class("course-attention-explorer")
