@@ -21,8 +21,7 @@ from torch import nn
 
 from course_utils.models.blocks import BlockConfig, TransformerBlock
 from course_utils.models.positional import sinusoidal_table
-from course_utils.validation import (check_choice, check_float, check_int, check_ndim,
-                                     check_type)
+from course_utils.validation import check_choice, check_int, check_ndim, check_type
 
 __all__ = ["ViTConfig", "VIT_PRESETS", "vit_config", "num_patch_tokens", "patchify",
            "unpatchify", "sincos_2d_table", "window_partition", "PatchEmbedding", "ViT",
@@ -57,19 +56,11 @@ class ViTConfig:
             raise ValueError(f"image_size must be divisible by patch_size, got image_size="
                              f"{self.image_size} and patch_size={self.patch_size}")
         check_int("in_channels", self.in_channels, min_value=1)
-        check_int("d_model", self.d_model, min_value=1)
         check_int("n_layers", self.n_layers, min_value=0)
-        check_int("n_heads", self.n_heads, min_value=1)
-        if self.d_model % self.n_heads:
-            raise ValueError(f"d_model must be divisible by n_heads, got d_model="
-                             f"{self.d_model} and n_heads={self.n_heads}")
-        if self.d_ff is None:
-            self.d_ff = 4 * self.d_model
-        check_int("d_ff", self.d_ff, min_value=1)
+        # d_model, n_heads (d_model divisible by n_heads), d_ff (default 4 * d_model), the
+        # dropouts and layer_norm_eps are the block's sizes: BlockConfig checks them
+        self.d_ff = self.block_config().d_ff
         check_int("n_classes", self.n_classes, min_value=0)
-        check_float("dropout", self.dropout, min_value=0.0, max_value=1.0)
-        check_float("attn_dropout", self.attn_dropout, min_value=0.0, max_value=1.0)
-        check_float("layer_norm_eps", self.layer_norm_eps, min_value=0.0, min_inclusive=False)
         check_choice("pool", self.pool, POOLING)
         check_choice("position", self.position, POSITIONS)
         if self.position == "sincos2d" and self.d_model % 4:
