@@ -3,7 +3,9 @@
 ``import_definitions_from_notebook(path, names)`` collects the import statements and the
 named top-level ``def``/``class`` blocks from the notebook's code cells (via ``ast``, so no
 other cell runs), executes them in a fresh module and returns it. Tests then compare the
-notebook's version of a component with the ``course_utils`` one.
+notebook's version of a component with the ``course_utils`` one; ``tests/conftest.py``
+turns this into the module-scoped ``nb`` fixture. ``solution_notebook("04_vit.ipynb")`` is
+the path of a solution notebook.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["import_definitions_from_notebook"]
+__all__ = ["import_definitions_from_notebook", "solution_notebook"]
+
+
+def solution_notebook(filename: str) -> Path:
+    """The path of ``notebooks/solutions/<filename>`` in the course repository."""
+    from course_utils.notebooks import repo_root
+
+    return repo_root() / "notebooks" / "solutions" / filename
 
 
 def import_definitions_from_notebook(path: str | Path, names: Iterable[str]) -> types.ModuleType:

@@ -35,3 +35,20 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def nb(request):
+    """Teach-then-import: the definitions the test module's chapter notebook teaches.
+
+    The test module sets ``NOTEBOOK`` (a solution notebook's path, see
+    ``course_utils._testing.solution_notebook``) and ``NAMES`` (the top-level defs/classes to
+    import with ``import_definitions_from_notebook``).
+    """
+    from course_utils._testing import import_definitions_from_notebook
+
+    module = request.module
+    missing = [name for name in ("NOTEBOOK", "NAMES") if not hasattr(module, name)]
+    if missing:
+        raise AttributeError(f"{module.__name__} uses the nb fixture but does not set {missing}")
+    return import_definitions_from_notebook(module.NOTEBOOK, module.NAMES)

@@ -1,12 +1,10 @@
 """Teach, then import: the components written in the chapter-01 notebook give the same
 outputs as their ``course_utils`` versions (same weights, same inputs)."""
 
-from pathlib import Path
-
 import pytest
 import torch
 
-from course_utils._testing import import_definitions_from_notebook
+from course_utils._testing import solution_notebook
 from course_utils.models import attention as cu_attention
 from course_utils.models import positional as cu_positional
 from course_utils.models import seq2seq as cu_seq2seq
@@ -14,17 +12,12 @@ from course_utils.models.blocks import BlockConfig, TransformerBlock
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / \
-    "01_seq2seq_attention.ipynb"
+# the nb fixture (conftest.py) imports NAMES from NOTEBOOK
+NOTEBOOK = solution_notebook("01_seq2seq_attention.ipynb")
 NAMES = ["AdditiveAttention", "LuongAttention", "scaled_dot_product_attention",
          "MultiHeadAttention", "causal_mask", "padding_mask", "MLP", "TransformerBlock",
          "sinusoidal_table", "SinusoidalPositionalEncoding"]
 TOL = 1e-6
-
-
-@pytest.fixture(scope="module")
-def nb():
-    return import_definitions_from_notebook(NOTEBOOK, NAMES)
 
 
 def test_sdpa_and_masks(nb):

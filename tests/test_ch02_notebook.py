@@ -1,29 +1,23 @@
 """Chapter 02, teach-then-import: what the notebook builds == what course_utils provides."""
 
-from pathlib import Path
-
 import pytest
 import torch
 
 from course_utils import generation as gen  # course_utils first: it sets the HF offline flags
 from course_utils import tokenization as tk
-from course_utils._testing import import_definitions_from_notebook
+from course_utils._testing import solution_notebook
 from course_utils.models.blocks import TransformerBlock
 from course_utils.models.gpt import GPT, GPTConfig, from_hf_gpt2
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / "02_gpt_generation.ipynb"
+# the nb fixture (conftest.py) imports NAMES from NOTEBOOK
+NOTEBOOK = solution_notebook("02_gpt_generation.ipynb")
 NAMES = ["GPT2Block", "GPT", "copy_hf_gpt2_weights", "greedy_generate", "greedy_with_cache",
          "beam_search", "get_vocab", "get_stats", "merge_vocab", "bpe_segment",
          "train_bytelevel_bpe", "bleu"]
 CFG = dict(vocab_size=60, n_positions=40, n_embd=32, n_layer=2, n_head=4)
 EOS = 5
-
-
-@pytest.fixture(scope="module")
-def nb():
-    return import_definitions_from_notebook(NOTEBOOK, NAMES)
 
 
 @pytest.fixture(scope="module")

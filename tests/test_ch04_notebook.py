@@ -1,24 +1,18 @@
 """Chapter 04, teach-then-import: the notebook's ViT, patch embedding and analysis == course_utils'."""
 
-from pathlib import Path
-
 import pytest
 import torch
 
-from course_utils._testing import import_definitions_from_notebook
+from course_utils._testing import solution_notebook
 from course_utils.models import analysis
 from course_utils.models import vit as cu_vit
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "solutions" / "04_vit.ipynb"
+# the nb fixture (conftest.py) imports NAMES from NOTEBOOK
+NOTEBOOK = solution_notebook("04_vit.ipynb")
 NAMES = ["PatchEmbedding", "VisionTransformer", "attention_entropy", "mean_attention_distance",
          "patchify", "num_tokens", "attention_rollout", "sincos_2d", "window_partition"]
-
-
-@pytest.fixture(scope="module")
-def nb():
-    return import_definitions_from_notebook(NOTEBOOK, NAMES)
 
 
 def test_notebook_vit_equals_course_utils_vit(nb):

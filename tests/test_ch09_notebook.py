@@ -1,27 +1,20 @@
 """Chapter 09, teach-then-import: the notebook's optimizers and schedules == course_utils'."""
 
-from pathlib import Path
-
 import pytest
 import torch
 from torch import nn
 
 from course_utils import optim as O
 from course_utils import schedules as S
-from course_utils._testing import import_definitions_from_notebook
+from course_utils._testing import import_definitions_from_notebook, solution_notebook
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-NOTEBOOK = (Path(__file__).resolve().parents[1] / "notebooks" / "solutions"
-            / "09_optimizers_schedules.ipynb")
+NOTEBOOK = solution_notebook("09_optimizers_schedules.ipynb")
 OPTIMIZERS = ["SGD", "RMSProp", "Adam", "AdamW", "LAMB"]
 SCHEDULES = ["step_decay", "exponential", "linear_decay", "cosine", "cyclic", "one_cycle",
              "warmup_constant", "warmup_linear"]
-
-
-@pytest.fixture(scope="module")
-def nb():
-    return import_definitions_from_notebook(NOTEBOOK, OPTIMIZERS + SCHEDULES)
+NAMES = OPTIMIZERS + SCHEDULES  # the nb fixture (conftest.py) imports NAMES from NOTEBOOK
 
 
 def _run(make_opt, steps=30):
