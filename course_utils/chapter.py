@@ -8,6 +8,7 @@ or ``datasets`` are imported.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -65,6 +66,8 @@ def start_chapter(number: str, seed: int = 0, show_versions: bool = True) -> Cha
     device = get_device()
     if device.type == "cpu" and profile.torch_threads is not None:
         torch.set_num_threads(profile.torch_threads)
+        if profile.torch_threads == 1:  # the tokenizers' Rust thread pool too (read at first use)
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     hub = hub_status()
     set_seed(seed)
     chapter = Chapter(number, profile, device, hub, seed)

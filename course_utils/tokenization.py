@@ -10,7 +10,10 @@ frequent adjacent pair into a new symbol:
   256 byte values are the base vocabulary, so any string can be encoded -- no ``[UNK]``;
 * ``train_bytelevel_bpe``: the production version with the ``tokenizers`` library (Rust),
   wrapped as a ``transformers`` ``PreTrainedTokenizerFast`` (``<|endoftext|>`` as EOS/BOS/PAD);
-  ``encode_stream`` concatenates documents into one id stream for language modelling.
+  ``encode_stream`` concatenates documents into one id stream for language modelling;
+* ``train_wordpiece`` (chapter 03): BERT's WordPiece tokenizer (lower-cased, ``##``
+  continuation pieces, ``[PAD] [UNK] [CLS] [SEP] [MASK]`` = ids 0-4, ``[CLS] A [SEP] B [SEP]``
+  templates with token type ids), trained with ``tokenizers`` and wrapped for ``transformers``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -27,7 +31,8 @@ from course_utils.validation import check_int, check_type
 
 __all__ = ["END_OF_WORD", "word_frequencies", "pair_counts", "merge_pair", "BPEResult",
            "train_bpe", "bpe_encode_word", "PRETOKENIZE_PATTERN", "pretokenize", "ByteLevelBPE",
-           "EOT", "train_bytelevel_bpe", "encode_stream"]
+           "EOT", "train_bytelevel_bpe", "encode_stream", "BERT_SPECIAL_TOKENS",
+           "train_wordpiece", "save_wordpiece_vocab", "load_wordpiece"]
 
 END_OF_WORD = "</w>"
 EOT = "<|endoftext|>"  # GPT-2's document separator; our EOS, BOS and PAD token
@@ -261,3 +266,93 @@ def encode_stream(tokenizer: Any, texts: Sequence[str], *, eos: bool = True) -> 
         if eos:
             ids.append(eos_id)
     return torch.tensor(ids, dtype=torch.long)
+
+
+# ---------------------------------------------------------------------------------------
+# BERT's WordPiece (chapter 03)
+# ---------------------------------------------------------------------------------------
+#: BERT's special tokens, in id order (ids 0-4 of every WordPiece vocabulary trained here).
+BERT_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+
+
+def _wordpiece_tokenizer(vocab: dict[str, int], *, lowercase: bool = True,
+                         model_max_length: int = 512) -> Any:
+    """BERT's pipeline around a WordPiece ``vocab`` {token: id}, as a ``PreTrainedTokenizerFast``."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    pad, unk, cls, sep, mask = BERT_SPECIAL_TOKENS
+    missing = [t for t in BERT_SPECIAL_TOKENS if t not in vocab]
+    if missing:
+        raise ValueError(f"the vocabulary lacks BERT's special tokens {missing}")
+    tok = Tokenizer(models.WordPiece(vocab, unk_token=unk, continuing_subword_prefix="##"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase,
+                                                clean_text=True, handle_chinese_chars=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece(prefix="##")
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"{cls}:0 $A:0 {sep}:0", pair=f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1",
+        special_tokens=[(cls, vocab[cls]), (sep, vocab[sep])])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=pad, unk_token=unk,
+                                   cls_token=cls, sep_token=sep, mask_token=mask,
+                                   model_max_length=model_max_length,
+                                   model_input_names=["input_ids", "token_type_ids",
+                                                      "attention_mask"])
+
+
+def train_wordpiece(texts: Iterable[str], vocab_size: int, *, lowercase: bool = True,
+                    min_frequency: int = 2, model_max_length: int = 512) -> Any:
+    """Train a BERT WordPiece tokenizer with ``tokenizers``; return a ``PreTrainedTokenizerFast``.
+
+    Normalisation as ``bert-base-uncased`` (lower-case, accents stripped), BERT's
+    pre-tokenizer (split on whitespace and punctuation), ``##`` marks a piece that continues
+    a word. Single texts become ``[CLS] A [SEP]``, pairs ``[CLS] A [SEP] B [SEP]`` with
+    token type ids 0 for A (and its [CLS]/[SEP]) and 1 for B. Ids: specials 0-4, then the
+    learned entries in sorted order. The trainer breaks ties between equally scored merges
+    in hash-map order, so a few entries can differ between runs: use
+    ``save_wordpiece_vocab`` / ``load_wordpiece`` to freeze one.
+    """
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+
+    check_int("vocab_size", vocab_size, min_value=len(BERT_SPECIAL_TOKENS) + 1)
+    check_int("min_frequency", min_frequency, min_value=1)
+    tok = Tokenizer(models.WordPiece(unk_token=BERT_SPECIAL_TOKENS[1],
+                                     continuing_subword_prefix="##"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase,
+                                                clean_text=True, handle_chinese_chars=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                        special_tokens=list(BERT_SPECIAL_TOKENS),
+                                        continuing_subword_prefix="##", show_progress=False)
+    tok.train_from_iterator(texts, trainer)
+    # The trainer's ids also depend on hash-map order; WordPiece encodes by longest match,
+    # which ignores ids, so renumber them: specials first, then the entries sorted.
+    learned = sorted(t for t in tok.get_vocab() if t not in BERT_SPECIAL_TOKENS)
+    vocab = {t: i for i, t in enumerate([*BERT_SPECIAL_TOKENS, *learned])}
+    return _wordpiece_tokenizer(vocab, lowercase=lowercase, model_max_length=model_max_length)
+
+
+def save_wordpiece_vocab(tokenizer: Any, path: str | Path) -> Path:
+    """Write the vocabulary one token per line in id order (BERT's ``vocab.txt`` format)."""
+    path = Path(path)
+    ordered = sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])
+    if [i for _, i in ordered] != list(range(len(ordered))):
+        raise ValueError("token ids must be 0..V-1 without gaps to be saved as vocab.txt")
+    path.write_text("\n".join(t for t, _ in ordered) + "\n", encoding="utf-8")
+    return path
+
+
+def load_wordpiece(path: str | Path, *, lowercase: bool = True, model_max_length: int = 512
+                   ) -> Any:
+    """A BERT WordPiece tokenizer from a ``vocab.txt`` (one token per line, line number = id)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no WordPiece vocabulary at {path}; create one with "
+                                f"save_wordpiece_vocab(train_wordpiece(...), path)")
+    tokens = path.read_text(encoding="utf-8").split("\n")
+    if tokens and tokens[-1] == "":
+        tokens.pop()
+    vocab = {t: i for i, t in enumerate(tokens)}
+    if len(vocab) != len(tokens):
+        raise ValueError(f"{path} lists a token twice; expected one unique token per line")
+    return _wordpiece_tokenizer(vocab, lowercase=lowercase, model_max_length=model_max_length)

@@ -1,0 +1,204 @@
+"""Checkers for chapter 03 (BERT: masked language modelling, pretraining and fine-tuning)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+
+from course_utils.checking import Case, CheckResult, run_check
+from course_utils.mlm import IGNORE_INDEX, masking_stats
+from course_utils.models.bert import mean_pool
+
+CLS, SEP, PAD, MASK = 2, 3, 0, 4
+SPECIALS = (0, 1, 2, 3, 4)
+
+
+def pair_inputs(ids_a: Sequence[int], ids_b: Sequence[int] | None, cls_id: int,
+                sep_id: int) -> tuple[list[int], list[int]]:
+    """Reference: ``[CLS] A [SEP] (B [SEP])`` and its token type ids (0 for A's part, 1 for B's)."""
+    ids = [cls_id, *ids_a, sep_id]
+    types = [0] * len(ids)
+    if ids_b is not None:
+        ids += [*ids_b, sep_id]
+        types += [1] * (len(ids_b) + 1)
+    return ids, types
+
+
+def check_pair_inputs(fn: Callable[..., tuple[list[int], list[int]]]) -> CheckResult:
+    """Exercise 1: build [CLS] A [SEP] B [SEP] and the segment (token type) ids."""
+    cases = [Case(args=([11, 12, 13], [21, 22], CLS, SEP), label="A = 3 tokens, B = 2 tokens"),
+             Case(args=([11], [21], CLS, SEP), label="one token each"),
+             Case(args=([11, 12, 13, 14], None, CLS, SEP), label="a single sentence (B = None)"),
+             Case(args=([], [21, 22, 23], CLS, SEP), label="empty A"),
+             Case(args=([7, 8], [9, 10, 11], 101, 102),
+                  label="bert-base-uncased ids: [CLS] = 101, [SEP] = 102")]
+    return run_check("Exercise 1 · pair_inputs", fn, cases, reference=pair_inputs,
+                     comparator=lambda got, exp: _as_lists(got) == exp,
+                     hint="ids = [cls] + A + [sep] (+ B + [sep]); the first part (with its "
+                          "[CLS] and [SEP]) is segment 0, B and its final [SEP] segment 1. "
+                          "Return two plain lists.")
+
+
+def _as_lists(value: object) -> object:
+    if isinstance(value, tuple) and len(value) == 2:
+        return tuple(v.tolist() if isinstance(v, torch.Tensor) else list(v) for v in value)
+    return value
+
+
+def _rows(n_rows: int, seed: int, vocab: int = 1000, t: int = 40) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(5, vocab, (n_rows, t), generator=g)
+    lengths = torch.randint(8, t + 1, (n_rows,), generator=g)
+    ids[torch.arange(t)[None, :] >= lengths[:, None]] = PAD
+    ids[:, 0] = CLS
+    ids[torch.arange(n_rows), lengths - 1] = SEP
+    return ids
+
+
+def _masking_property(ids: torch.Tensor, vocab: int, tol: float) -> Callable:
+    def check(out: object) -> tuple[bool, str]:
+        want = ("a pair (masked_ids, labels) of tensors shaped like input_ids; specials never "
+                "selected; labels = original id where selected, -100 elsewhere; ")
+        if not (isinstance(out, tuple) and len(out) == 2
+                and all(isinstance(o, torch.Tensor) for o in out)):
+            return False, want + "got something else"
+        masked, labels = out
+        if masked.shape != ids.shape or labels.shape != ids.shape:
+            return False, want + f"shapes {tuple(masked.shape)}, {tuple(labels.shape)}"
+        selected = labels != IGNORE_INDEX
+        special = torch.isin(ids, torch.tensor(SPECIALS))
+        if (selected & special).any():
+            return False, want + "but a [CLS]/[SEP]/[PAD] token was selected"
+        if not torch.equal(labels[selected], ids[selected]):
+            return False, want + "but labels at selected positions are not the original ids"
+        if not torch.equal(masked[~selected], ids[~selected]):
+            return False, want + "but a token that is not selected was changed"
+        swapped = selected & (masked != MASK) & (masked != ids)
+        if torch.isin(masked[swapped], torch.tensor(SPECIALS)).any() or \
+                (masked[swapped] >= vocab).any():
+            return False, want + "but a random replacement is a special token or out of range"
+        stats = masking_stats(ids, masked, labels, mask_id=MASK, special_ids=SPECIALS)
+        target = {"selected": 0.15, "mask": 0.8, "random": 0.1, "unchanged": 0.1}
+        off = {k: round(stats[k], 4) for k in target if abs(stats[k] - target[k]) > tol}
+        if off:
+            return False, (f"rates within ±{tol:.0%} of 15 % selected and 80/10/10; measured "
+                           f"{ {k: round(stats[k], 4) for k in target} } (off: {off})")
+        return True, "ok"
+    return check
+
+
+def check_mask_tokens(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> CheckResult:
+    """Exercise 2: BERT's 15 % selection and 80/10/10 replacement, with -100 labels."""
+    big = _rows(5000, seed=0)  # ~110k maskable tokens: rates are checked to ±1 point
+    small = _rows(50, seed=1, vocab=30, t=12)
+    cases = [Case(args=(big, MASK, 1000), kwargs={"generator": torch.Generator().manual_seed(0)},
+                  label="5,000 rows of [CLS] ... [SEP] [PAD]..., vocabulary 1,000",
+                  check=_masking_property(big, 1000, 0.01)),
+             Case(args=(small, MASK, 30), kwargs={"generator": torch.Generator().manual_seed(1)},
+                  label="50 short rows, vocabulary 30 (random ids must avoid the specials)",
+                  check=_masking_property(small, 30, 1.0))]
+    return run_check("Exercise 2 · mask_tokens", fn, cases,
+                     hint="selected = (rand < 0.15) & ~special; labels = where(selected, ids, "
+                          "-100); u = rand; [MASK] where selected & u < 0.8; a random "
+                          "non-special id where selected & 0.8 <= u < 0.9; keep the rest. "
+                          "Use the generator for every random draw; clone the input.")
+
+
+def check_mlm_loss(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> CheckResult:
+    """Exercise 3: the MLM loss -- mean cross-entropy over positions whose label is not -100."""
+    def make(b: int, t: int, v: int, seed: int, share: float) -> tuple:
+        g = torch.Generator().manual_seed(seed)
+        logits = torch.randn(b, t, v, generator=g) * 3
+        labels = torch.randint(v, (b, t), generator=g)
+        drop = torch.rand(b, t, generator=g) > share
+        drop.view(-1)[0] = False  # at least one scored position
+        return logits, labels.masked_fill(drop, IGNORE_INDEX)
+    cases = [Case(args=make(2, 6, 11, 0, 0.15), label="B=2, T=6, V=11, ~15 % scored"),
+             Case(args=make(4, 20, 50, 1, 0.15), label="B=4, T=20, V=50"),
+             Case(args=make(1, 5, 7, 2, 0.0), label="only one scored position"),
+             Case(args=make(3, 8, 9, 3, 1.0), label="every position scored")]
+    return run_check("Exercise 3 · mlm_loss", fn, cases,
+                     reference=lambda logits, labels: F.cross_entropy(
+                         logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                         ignore_index=IGNORE_INDEX),
+                     hint="flatten logits to (B*T, V) and labels to (B*T,); average -log p(label) "
+                          "over the positions with label != -100 only (F.cross_entropy's "
+                          "ignore_index does this).")
+
+
+def check_mean_pooling(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> CheckResult:
+    """Exercise 4: mean of the hidden states over real tokens (padding excluded)."""
+    def make(b: int, t: int, h: int, seed: int) -> tuple:
+        g = torch.Generator().manual_seed(seed)
+        hidden = torch.randn(b, t, h, generator=g)
+        lengths = torch.randint(1, t + 1, (b,), generator=g)
+        mask = (torch.arange(t)[None, :] < lengths[:, None]).long()
+        hidden[mask == 0] = 100.0  # padding states are large: they must not leak in
+        return hidden, mask
+    cases = [Case(args=make(2, 5, 3, 0), label="B=2, T=5, H=3"),
+             Case(args=make(4, 12, 8, 1), label="B=4, T=12, H=8"),
+             Case(args=(torch.arange(12.).view(1, 4, 3), torch.tensor([[1, 1, 1, 1]])),
+                  label="no padding"),
+             Case(args=make(3, 7, 4, 2)[0:1] + (torch.tensor([[1, 0, 0, 0, 0, 0, 0]] * 3),),
+                  label="a single real token per row")]
+    return run_check("Exercise 4 · mean_pooling", fn, cases, reference=mean_pool,
+                     hint="weights = mask[..., None] as float; (hidden * weights).sum(1) / "
+                          "weights.sum(1).")
+
+
+def top_k_candidates(logits: torch.Tensor, k: int,
+                     exclude_ids: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference: the k most probable ids (and probabilities) at one position, specials excluded."""
+    logits = logits.float().clone()
+    logits[list(exclude_ids)] = float("-inf")
+    top = logits.softmax(-1).topk(k)
+    return top.values, top.indices
+
+
+def check_top_k(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> CheckResult:
+    """Exercise 5: fill-mask's top-k at one [MASK] position, renormalised without specials."""
+    def make(v: int, seed: int) -> torch.Tensor:
+        logits = torch.randn(v, generator=torch.Generator().manual_seed(seed)) * 2
+        logits[MASK] = logits.max() + 5  # a special token that would otherwise win
+        return logits
+    cases = [Case(args=(make(20, 0), 3, SPECIALS), label="V=20, k=3"),
+             Case(args=(make(500, 1), 5, SPECIALS), label="V=500, k=5"),
+             Case(args=(make(50, 2), 1, SPECIALS), label="k=1"),
+             Case(args=(make(12, 3), 7, (0, 1, 2, 3, 4, 5)), label="six excluded ids")]
+    return run_check("Exercise 5 · top_k_candidates", fn, cases, reference=top_k_candidates,
+                     hint="set the excluded logits to -inf, softmax, then .topk(k); return "
+                          "(probabilities, ids), most probable first.")
+
+
+def word_ids_from_pieces(tokens: Sequence[str],
+                         specials: Sequence[str] = ("[CLS]", "[SEP]", "[PAD]")) -> list[int | None]:
+    """Reference: the word index of every WordPiece token (None for specials); ## continues a word."""
+    out: list[int | None] = []
+    word = -1
+    for token in tokens:
+        if token in specials:
+            out.append(None)
+        else:
+            if not token.startswith("##"):
+                word += 1
+            out.append(word)
+    return out
+
+
+def check_word_ids(fn: Callable[[Sequence[str]], list[int | None]]) -> CheckResult:
+    """Exercise 6: group WordPiece tokens into words (for whole-word masking)."""
+    cases = [Case(args=(["[CLS]", "the", "plot", "is", "un", "##for", "##get", "##table", ".",
+                         "[SEP]"],)),
+             Case(args=(["[CLS]", "pro", "##ba", "##bility", "[SEP]", "[PAD]", "[PAD]"],)),
+             Case(args=(["[CLS]", "a", "b", "[SEP]", "c", "##d", "[SEP]"],),
+                  label="a sentence pair: word indices keep counting after the middle [SEP]"),
+             Case(args=(["good"],), label="no special tokens"),
+             Case(args=(["[CLS]", "[MASK]", "##s", "[SEP]"],),
+                  label="[MASK] is a word like any other")]
+    return run_check("Exercise 6 · word_ids_from_pieces", fn, cases,
+                     reference=word_ids_from_pieces,
+                     hint="walk the tokens; [CLS]/[SEP]/[PAD] -> None; a token that does not "
+                          "start with ## starts a new word (index + 1); a ## piece keeps the "
+                          "current index.")
