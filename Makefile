@@ -67,7 +67,7 @@ test-after:
 
 # Profile from COURSE_PROFILE (default auto); online if the Hub is reachable.
 run-all: setup
-	MPLBACKEND=module://matplotlib_inline.backend_inline $(PY) tools/run_all.py
+	OMP_NUM_THREADS=1 MPLBACKEND=module://matplotlib_inline.backend_inline $(PY) tools/run_all.py $(NOTEBOOKS)
 
 slides: setup
 	$(PY) tools/make_slides.py
