@@ -71,7 +71,7 @@ def start_chapter(number: str, seed: int = 0, show_versions: bool = True) -> Cha
     hub = hub_status()
     set_seed(seed)
     chapter = Chapter(number, profile, device, hub, seed)
-    print(f"Chapter {number} · {profile.describe()}")
+    print(f"Chapter {number} · {profile.describe(number)}")
     print(f"device: {device} · {hub} · seed {seed} · torch threads {torch.get_num_threads()}")
     if show_versions:
         shown = [p for p in _VERSIONS_SHOWN if p in CORE_PACKAGES or p == "peft"]

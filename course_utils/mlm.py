@@ -25,7 +25,8 @@ from torch import nn
 from course_utils.validation import check_float, check_int, check_ndim, check_type
 
 __all__ = ["IGNORE_INDEX", "MaskedBatch", "mask_tokens", "masking_stats", "word_ids_tensor",
-           "pad_batch", "MLMBatches", "mlm_loss", "unigram_baseline", "fill_mask"]
+           "pad_batch", "MLMBatches", "mlm_loss", "accuracy_by_replacement", "unigram_baseline",
+           "fill_mask"]
 
 IGNORE_INDEX = -100  # label of a position that is not predicted (cross_entropy ignores it)
 
@@ -134,13 +135,15 @@ def word_ids_tensor(word_ids: Sequence[Sequence[int | None]], length: int) -> to
     check_int("length", length, min_value=1)
     out = torch.full((len(word_ids), length), -1, dtype=torch.long)
     for row, ids in enumerate(word_ids):
-        values, offset, last = [], 0, -1
+        values, offset, last, gap = [], 0, -1, False
         for w in list(ids)[:length]:
-            if w is None:
+            if w is None:  # [CLS]/[SEP]: after a word, the next text may restart at 0
                 values.append(-1)
+                gap = last >= 0
                 continue
-            if w + offset < last:  # the second text of a pair restarts at word 0
-                offset = last + 1 - w
+            if w + offset < last or (gap and w + offset <= last):
+                offset = last + 1 - w  # the second text of a pair restarts at word 0
+            gap = False
             last = w + offset
             values.append(last)
         out[row, :len(values)] = torch.tensor(values, dtype=torch.long)
@@ -216,6 +219,47 @@ def mlm_loss(model: nn.Module, batch: dict[str, torch.Tensor]
     loss = F.cross_entropy(logits, targets)
     accuracy = (logits.argmax(-1) == targets).float().mean().item()
     return loss, {"accuracy": accuracy}
+
+
+@torch.no_grad()
+def accuracy_by_replacement(model: nn.Module, batches: Sequence[dict[str, torch.Tensor]], *,
+                            mask_id: int, guess_id: int | None = None) -> dict[str, float]:
+    """Masked-token top-1 accuracy split by what the model saw: [MASK], random or kept.
+
+    The 10 % "kept" positions show the answer in the input, so the overall MLM accuracy
+    is flattered by copying. With ``guess_id`` the same split is returned for the
+    context-free baseline "copy the visible token, or guess ``guess_id`` at [MASK]"
+    (keys prefixed ``baseline_``). Also returns the MLM ``loss`` over all selected tokens.
+    """
+    device = next(model.parameters()).device
+    hits = {k: 0.0 for k in ("all", "mask", "random", "kept")}
+    counts = dict.fromkeys(hits, 0)
+    base = dict.fromkeys(hits, 0.0)
+    loss_sum = 0.0
+    for batch in batches:
+        batch = {k: v.to(device) for k, v in batch.items()}
+        where = batch["labels"] != IGNORE_INDEX
+        seen, target = batch["input_ids"][where], batch["labels"][where]
+        hidden = model.bert(batch["input_ids"], batch.get("token_type_ids"),
+                            batch["attention_mask"]).last_hidden_state
+        logits = model.head(hidden[where])  # (n_selected, vocab)
+        loss = F.cross_entropy(logits, target, reduction="sum")
+        correct = logits.argmax(-1) == target
+        kinds = {"all": torch.ones_like(target, dtype=torch.bool), "mask": seen == mask_id,
+                 "kept": seen == target}
+        kinds["random"] = ~kinds["mask"] & ~kinds["kept"]
+        guess = torch.where(seen == mask_id, torch.full_like(seen, guess_id or 0), seen)
+        for kind, sel in kinds.items():
+            hits[kind] += float(correct[sel].sum())
+            counts[kind] += int(sel.sum())
+            base[kind] += float((guess == target)[sel].sum())
+        loss_sum += loss.item()
+    out = {"loss": loss_sum / max(counts["all"], 1)}
+    out.update({k: hits[k] / counts[k] for k in hits if counts[k]})
+    out.update({f"n_{k}": float(counts[k]) for k in counts})
+    if guess_id is not None:
+        out.update({f"baseline_{k}": base[k] / counts[k] for k in base if counts[k]})
+    return out
 
 
 def unigram_baseline(train_ids: Sequence[Sequence[int]], labels: torch.Tensor,

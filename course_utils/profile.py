@@ -202,7 +202,7 @@ _CHAPTER_SIZES: dict[str, dict[str, Any]] = {
                            layers=2, heads=4, pretrain_batch=64, pretrain_steps=750,
                            pretrain_lr=5e-3, pretrain_warmup=80, eval_every=100,
                            eval_reviews=400, finetune_labels=2000, finetune_batch=32,
-                           finetune_steps=200, finetune_lr=1e-3, identity_steps=60,
+                           finetune_steps=160, finetune_lr=1e-3, identity_steps=60,
                            hub_model="google-bert/bert-base-uncased", hub_finetune_steps=0),
         "full": Ch03Sizes(vocab_size=4000, max_len=128, stats_reviews=18000, hidden_size=256,
                           layers=4, heads=4, pretrain_batch=128, pretrain_steps=20000,
@@ -262,10 +262,12 @@ class Profile:
             )
         return self.chapters[chapter]
 
-    def describe(self) -> str:
-        """One line for the notebook banner."""
-        return (f"profile: {self.name} ({self.reason}) · batch {self.batch_size} · "
-                f"data {self.data_fraction:.0%} · budget {self.max_train_seconds:.0f} s/run")
+    def describe(self, chapter: str | None = None) -> str:
+        """One line for the notebook banner (names the chapter's size class if given)."""
+        line = f"profile: {self.name} ({self.reason})"
+        if chapter is not None and chapter in self.chapters:
+            line += f" · sizes: {type(self.chapters[chapter]).__name__} (course_utils/profile.py)"
+        return line
 
 
 _BASE = {

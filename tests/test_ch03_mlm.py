@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from course_utils.data import load_reviews  # course_utils first: it sets the HF offline flags
-from course_utils.mlm import (IGNORE_INDEX, MLMBatches, fill_mask, mask_tokens, masking_stats,
-                              mlm_loss, pad_batch, unigram_baseline, word_ids_tensor)
+from course_utils.mlm import (IGNORE_INDEX, MLMBatches, accuracy_by_replacement, fill_mask,
+                              mask_tokens, masking_stats, mlm_loss, pad_batch, unigram_baseline,
+                              word_ids_tensor)
 from course_utils.models.bert import BertConfig, BertForMaskedLM
 from course_utils.data import data_dir
 from course_utils.tokenization import (BERT_SPECIAL_TOKENS, load_wordpiece, save_wordpiece_vocab,
@@ -240,3 +241,29 @@ def test_word_ids_tensor_keeps_counting_through_a_pair(tok):
     real = [w for w in words if w >= 0]
     assert real == sorted(real) and len(set(real)) == 7  # 4 + 3 distinct words
     assert words[len(enc["input_ids"]):] == [-1] * (16 - len(enc["input_ids"]))
+
+
+def test_word_ids_tensor_one_word_first_text():
+    """A one-word text A must not share its index with B's first word."""
+    assert word_ids_tensor([[None, 0, None, 0, 1, None]], 6)[0].tolist() == [-1, 0, -1, 1, 2, -1]
+    assert word_ids_tensor([[None, 0, 0, 1, None]], 5)[0].tolist() == [-1, 0, 0, 1, -1]
+
+
+def test_accuracy_by_replacement_splits_and_baseline():
+    torch.manual_seed(0)
+    model = BertForMaskedLM(BertConfig(vocab_size=60, hidden_size=32, num_hidden_layers=1,
+                                       num_attention_heads=4, max_position_embeddings=40)).eval()
+    batches = [MLMBatches([[2] + list(range(5, 35)) + [3]] * 8, 8, mask_id=MASK, pad_id=0,
+                          vocab_size=60, special_ids=SPECIALS)(i) for i in range(3)]
+    out = accuracy_by_replacement(model, batches, mask_id=MASK, guess_id=7)
+    n = {k: out[f"n_{k}"] for k in ("mask", "random", "kept")}
+    assert out["n_all"] == sum(n.values()) > 0
+    weighted = sum(out[k] * n[k] for k in n if n[k]) / out["n_all"]
+    assert out["all"] == pytest.approx(weighted)
+    assert out["baseline_kept"] == 1.0  # copying the visible token is always right there
+    assert out["baseline_random"] == 0.0  # ... and always wrong at random replacements
+    labels = torch.cat([b["labels"][b["input_ids"] == MASK] for b in batches])
+    assert out["baseline_mask"] == pytest.approx(float((labels == 7).float().mean()))
+    assert out["loss"] == pytest.approx(
+        sum(mlm_loss(model, b)[0].item() * int((b["labels"] != -100).sum()) for b in batches)
+        / out["n_all"], rel=1e-5)

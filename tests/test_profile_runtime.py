@@ -148,3 +148,11 @@ def test_start_chapter_applies_the_profile_thread_count(monkeypatch, results_tmp
         assert get_profile("full").torch_threads is None  # the GPU profile leaves torch alone
     finally:
         torch.set_num_threads(before)
+
+
+def test_banner_names_the_chapter_sizes_not_unused_defaults():
+    quick = get_profile("quick", reason="test")
+    assert quick.describe("03") == ("profile: quick (test) · sizes: Ch03Sizes "
+                                    "(course_utils/profile.py)")
+    assert quick.describe() == "profile: quick (test)"
+    assert "%" not in quick.describe("01")  # no "data 25%" that chapter 01 does not use
