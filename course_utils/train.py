@@ -293,7 +293,7 @@ def train(
 
     params = [p for p in model.parameters() if p.requires_grad]
     bar = tqdm(total=config.max_steps, initial=step, desc=config.desc,
-               disable=not config.progress, leave=False)
+               disable=not config.progress, leave=False, mininterval=0.5)
     started = time.perf_counter() - history.seconds
     model.train()
     stop = False
@@ -337,7 +337,10 @@ def train(
                 writer.add_scalar("train/lr", lr, step)
                 writer.add_scalar("train/grad_norm", grad_norm, step)
             bar.update(1)
-            bar.set_postfix(loss=f"{step_loss:.4f}", lr=f"{lr:.2e}")
+            # refresh=False: the bar redraws at most every mininterval seconds. Redrawing on
+            # every step floods a notebook's output channel (a tqdm widget message per step),
+            # which made nbval time out waiting for output in a 750-step run.
+            bar.set_postfix(loss=f"{step_loss:.4f}", lr=f"{lr:.2e}", refresh=False)
             if config.eval_every and step % config.eval_every == 0 and step < config.max_steps:
                 run_eval()
             state = TrainState(step, model, optimizer, history, config, last_loss=step_loss)

@@ -215,3 +215,23 @@ def test_move_to_handles_nested_batches():
     batch = {"x": torch.ones(1), "pair": (torch.zeros(1), 3), "items": [torch.ones(1)]}
     moved = move_to(batch, "cpu")
     assert moved["pair"][1] == 3 and isinstance(moved["items"], list)
+
+
+def test_progress_bar_redraws_are_rate_limited(monkeypatch):
+    """A bar that redraws every step floods a notebook's output channel; ours is throttled."""
+    import course_utils.train as tr
+
+    draws = []
+
+    class CountingBar(tr.tqdm):
+        def refresh(self, *args, **kwargs):
+            draws.append(1)
+            return super().refresh(*args, **kwargs)
+
+    monkeypatch.setattr(tr, "tqdm", CountingBar)
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    data = lambda step: (torch.randn(4, 2), torch.randn(4, 1))  # noqa: E731
+    loss_fn = lambda m, b: torch.nn.functional.mse_loss(m(b[0]), b[1])  # noqa: E731
+    tr.train(model, opt, data, loss_fn, tr.TrainConfig(max_steps=300, progress=True))
+    assert len(draws) < 30, f"{len(draws)} redraws for 300 fast steps"
