@@ -26,7 +26,7 @@ from course_utils.validation import check_float, check_int, check_ndim, check_ty
 
 __all__ = ["IGNORE_INDEX", "MaskedBatch", "mask_tokens", "masking_stats", "word_ids_tensor",
            "pad_batch", "MLMBatches", "mlm_loss", "accuracy_by_replacement", "unigram_baseline",
-           "fill_mask"]
+           "top_k_candidates", "fill_mask"]
 
 IGNORE_INDEX = -100  # label of a position that is not predicted (cross_entropy ignores it)
 
@@ -201,6 +201,17 @@ class MLMBatches:
                 "labels": masked.labels}
 
 
+def _selected_logits(model: nn.Module, batch: dict[str, torch.Tensor]
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(logits, targets, where) at the positions whose label is not -100; the head runs there only."""
+    where = batch["labels"] != IGNORE_INDEX
+    if not bool(where.any()):
+        raise ValueError("no position is selected in this batch (all labels are -100)")
+    hidden = model.bert(batch["input_ids"], batch.get("token_type_ids"),
+                        batch["attention_mask"]).last_hidden_state
+    return model.head(hidden[where]), batch["labels"][where], where  # (n_selected, vocab)
+
+
 def mlm_loss(model: nn.Module, batch: dict[str, torch.Tensor]
              ) -> tuple[torch.Tensor, dict[str, float]]:
     """Cross-entropy and top-1 accuracy over the selected positions (a ``train`` loss_fn).
@@ -208,14 +219,7 @@ def mlm_loss(model: nn.Module, batch: dict[str, torch.Tensor]
     Only the selected ~15 % of positions go through the MLM head: the vocabulary-sized
     output is the most expensive layer, and the other positions have label -100 anyway.
     """
-    labels = batch["labels"]
-    hidden = model.bert(batch["input_ids"], batch.get("token_type_ids"),
-                        batch["attention_mask"]).last_hidden_state
-    where = labels != IGNORE_INDEX
-    if not bool(where.any()):
-        raise ValueError("no position is selected in this batch (all labels are -100)")
-    logits = model.head(hidden[where])  # (n_selected, vocab)
-    targets = labels[where]
+    logits, targets, _ = _selected_logits(model, batch)
     loss = F.cross_entropy(logits, targets)
     accuracy = (logits.argmax(-1) == targets).float().mean().item()
     return loss, {"accuracy": accuracy}
@@ -238,11 +242,8 @@ def accuracy_by_replacement(model: nn.Module, batches: Sequence[dict[str, torch.
     loss_sum = 0.0
     for batch in batches:
         batch = {k: v.to(device) for k, v in batch.items()}
-        where = batch["labels"] != IGNORE_INDEX
-        seen, target = batch["input_ids"][where], batch["labels"][where]
-        hidden = model.bert(batch["input_ids"], batch.get("token_type_ids"),
-                            batch["attention_mask"]).last_hidden_state
-        logits = model.head(hidden[where])  # (n_selected, vocab)
+        logits, target, where = _selected_logits(model, batch)
+        seen = batch["input_ids"][where]
         loss = F.cross_entropy(logits, target, reduction="sum")
         correct = logits.argmax(-1) == target
         kinds = {"all": torch.ones_like(target, dtype=torch.bool), "mask": seen == mask_id,
@@ -281,6 +282,18 @@ def unigram_baseline(train_ids: Sequence[Sequence[int]], labels: torch.Tensor,
     return top, float((scored == top).float().mean())
 
 
+def top_k_candidates(logits: torch.Tensor, k: int,
+                     exclude_ids: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The k most probable ids at one position and their probabilities, ``exclude_ids`` never proposed.
+
+    ``logits`` (vocab,); the softmax is renormalised over the allowed ids.
+    """
+    logits = logits.float().clone()
+    logits[list(exclude_ids)] = float("-inf")
+    top = logits.softmax(-1).topk(k)
+    return top.values, top.indices
+
+
 @torch.no_grad()
 def fill_mask(model: nn.Module, tokenizer: Any, text: str, *, top_k: int = 5,
               device: torch.device | str = "cpu") -> list[list[tuple[str, float]]]:
@@ -299,9 +312,9 @@ def fill_mask(model: nn.Module, tokenizer: Any, text: str, *, top_k: int = 5,
     logits, _ = model(ids, enc.get("token_type_ids", torch.zeros_like(ids)).to(device),
                       enc["attention_mask"].to(device))
     model.train(was_training)
-    logits = logits[0, positions].float()  # (n_masks, vocab)
-    logits[:, tokenizer.all_special_ids] = float("-inf")
-    probs = logits.softmax(-1)
-    top = probs.topk(top_k, dim=-1)
-    return [[(tokenizer.convert_ids_to_tokens(int(i)), float(p))
-             for p, i in zip(row_p, row_i)] for row_p, row_i in zip(top.values, top.indices)]
+    result = []
+    for row in logits[0, positions]:  # one (vocab,) row per [MASK]
+        probs, ids = top_k_candidates(row, top_k, tokenizer.all_special_ids)
+        result.append([(tokenizer.convert_ids_to_tokens(int(i)), float(p))
+                       for p, i in zip(probs, ids)])
+    return result

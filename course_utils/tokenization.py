@@ -275,10 +275,19 @@ def encode_stream(tokenizer: Any, texts: Sequence[str], *, eos: bool = True) -> 
 BERT_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
+def _bert_text_pipeline(tok: Any, lowercase: bool) -> None:
+    """``bert-base-uncased``'s normaliser (lower-case, strip accents) and pre-tokenizer."""
+    from tokenizers import normalizers, pre_tokenizers
+
+    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase,
+                                                clean_text=True, handle_chinese_chars=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+
+
 def _wordpiece_tokenizer(vocab: dict[str, int], *, lowercase: bool = True,
                          model_max_length: int = 512) -> Any:
     """BERT's pipeline around a WordPiece ``vocab`` {token: id}, as a ``PreTrainedTokenizerFast``."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import Tokenizer, decoders, models, processors
     from transformers import PreTrainedTokenizerFast
 
     pad, unk, cls, sep, mask = BERT_SPECIAL_TOKENS
@@ -286,9 +295,7 @@ def _wordpiece_tokenizer(vocab: dict[str, int], *, lowercase: bool = True,
     if missing:
         raise ValueError(f"the vocabulary lacks BERT's special tokens {missing}")
     tok = Tokenizer(models.WordPiece(vocab, unk_token=unk, continuing_subword_prefix="##"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase,
-                                                clean_text=True, handle_chinese_chars=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    _bert_text_pipeline(tok, lowercase)
     tok.decoder = decoders.WordPiece(prefix="##")
     tok.post_processor = processors.TemplateProcessing(
         single=f"{cls}:0 $A:0 {sep}:0", pair=f"{cls}:0 $A:0 {sep}:0 $B:1 {sep}:1",
@@ -312,15 +319,13 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int, *, lowercase: bool = 
     in hash-map order, so a few entries can differ between runs: use
     ``save_wordpiece_vocab`` / ``load_wordpiece`` to freeze one.
     """
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, models, trainers
 
     check_int("vocab_size", vocab_size, min_value=len(BERT_SPECIAL_TOKENS) + 1)
     check_int("min_frequency", min_frequency, min_value=1)
     tok = Tokenizer(models.WordPiece(unk_token=BERT_SPECIAL_TOKENS[1],
                                      continuing_subword_prefix="##"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=lowercase,
-                                                clean_text=True, handle_chinese_chars=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    _bert_text_pipeline(tok, lowercase)
     trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
                                         special_tokens=list(BERT_SPECIAL_TOKENS),
                                         continuing_subword_prefix="##", show_progress=False)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.checking import Case, CheckResult, run_check
-from course_utils.mlm import IGNORE_INDEX, masking_stats
+from course_utils.mlm import IGNORE_INDEX, masking_stats, top_k_candidates
 from course_utils.models.bert import mean_pool
 
 CLS, SEP, PAD, MASK = 2, 3, 0, 4
@@ -146,15 +146,6 @@ def check_mean_pooling(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor])
     return run_check("Exercise 4 · mean_pooling", fn, cases, reference=mean_pool,
                      hint="weights = mask[..., None] as float; (hidden * weights).sum(1) / "
                           "weights.sum(1).")
-
-
-def top_k_candidates(logits: torch.Tensor, k: int,
-                     exclude_ids: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Reference: the k most probable ids (and probabilities) at one position, specials excluded."""
-    logits = logits.float().clone()
-    logits[list(exclude_ids)] = float("-inf")
-    top = logits.softmax(-1).topk(k)
-    return top.values, top.indices
 
 
 def check_top_k(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> CheckResult:
