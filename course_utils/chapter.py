@@ -1,7 +1,10 @@
 """The setup cell of every chapter: ``ch = start_chapter("04")``.
 
 Prints one banner line (profile, device, Hub status, seed) and the versions, seeds all
-RNGs, and returns a ``Chapter`` handle whose ``finish()`` records the notebook's runtime.
+RNGs, and returns a ``Chapter`` handle: ``ch.sizes`` (this chapter's sizes in the current
+profile), ``ch.use_hub`` (whether to load the Hub's pretrained models here),
+``ch.record(name, value)`` (a headline number into ``results/<profile>/NN.json``) and
+``ch.finish()`` (records the notebook's runtime).
 Import it first: importing ``course_utils`` decides online/offline before ``transformers``
 or ``datasets`` are imported.
 """
@@ -18,7 +21,8 @@ import torch
 
 from course_utils.assets import HubStatus, hub_status
 from course_utils.profile import Profile, current_profile
-from course_utils.results import record_runtime
+from course_utils.chapters import ChapterSpec, get_chapter
+from course_utils.results import record, record_runtime
 from course_utils.runtime import CORE_PACKAGES, get_device, package_version, set_seed
 
 _VERSIONS_SHOWN = ("torch", "transformers", "datasets", "tokenizers", "peft")
@@ -42,6 +46,16 @@ class Chapter:
         return self.profile.sizes(self.number)
 
     @property
+    def spec(self) -> ChapterSpec:
+        """Catalog row, sizes and targets of this chapter (``course_utils/chapters``)."""
+        return get_chapter(self.number)
+
+    @property
+    def use_hub(self) -> bool:
+        """True when this profile uses pretrained Hub models and the Hub is reachable."""
+        return self.hub.online and self.profile.use_hub_models
+
+    @property
     def quick(self) -> bool:
         """True in the quick (CPU, CI) profile."""
         return self.profile.name == "quick"
@@ -49,6 +63,12 @@ class Chapter:
     def elapsed(self) -> float:
         """Seconds since ``start_chapter``."""
         return time.perf_counter() - self.started
+
+    def record(self, name: str, value: float | int | bool | str, unit: str = "",
+               note: str = "") -> float | int | bool | str:
+        """Store a headline number of this chapter in the current profile; returns ``value``."""
+        return record(self.number, name, value, unit=unit, note=note,
+                      profile=self.profile.name)
 
     def finish(self) -> None:
         """Record and print the notebook's runtime (also kept in ``runtime_s``)."""
@@ -62,6 +82,7 @@ def start_chapter(number: str, seed: int = 0, show_versions: bool = True) -> Cha
     """Seed everything, pick profile, device and CPU threads, print the banner, return the handle."""
     if not isinstance(number, str) or not re.fullmatch(r"\d\d", number):
         raise ValueError(f"number must be a two-digit chapter string like '04', got {number!r}")
+    get_chapter(number)  # unknown chapters fail here, with the list of known ones
     profile = current_profile()
     device = get_device()
     if device.type == "cpu" and profile.torch_threads is not None:

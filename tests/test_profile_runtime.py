@@ -9,6 +9,7 @@ import torch
 
 from course_utils import profile as profile_mod
 from course_utils import runtime
+from course_utils.chapters import all_chapters, get_chapter
 from course_utils.profile import current_profile, get_profile, profile_table
 
 
@@ -39,11 +40,11 @@ def test_bad_profile_name(monkeypatch):
 def test_profile_is_frozen_and_quick_is_smaller():
     quick, full = get_profile("quick"), get_profile("full")
     with pytest.raises(dataclasses.FrozenInstanceError):
-        quick.batch_size = 1
+        quick.torch_threads = 2
     with pytest.raises(TypeError):
-        quick.chapters["00"] = None  # read-only mapping
-    assert quick.max_train_seconds < full.max_train_seconds
-    for chapter in quick.chapters:
+        get_chapter("00").sizes["quick"] = None  # read-only mapping
+    assert quick.data_fraction < full.data_fraction
+    for chapter in (c.number for c in all_chapters() if c.sizes):
         q, f = quick.sizes(chapter), full.sizes(chapter)
         assert type(q) is type(f)
         with pytest.raises(dataclasses.FrozenInstanceError):
@@ -51,14 +52,16 @@ def test_profile_is_frozen_and_quick_is_smaller():
 
 
 def test_unknown_chapter_sizes_names_known_ones():
-    with pytest.raises(KeyError, match=r"no sizes for chapter '77'.*known chapters: \['00'"):
+    with pytest.raises(KeyError, match=r"unknown chapter '77'.*chapters are \['00'"):
         get_profile("quick").sizes("77")
+    with pytest.raises(KeyError, match=r"chapter '05' defines no sizes for profile 'quick'"):
+        get_profile("quick").sizes("05")
 
 
 def test_profile_table_rows():
     rows = {r["setting"]: r for r in profile_table()}
-    assert rows["batch_size"]["quick"] == get_profile("quick").batch_size
-    assert "chapters" not in rows and "name" not in rows
+    assert rows["torch_threads"]["quick"] == get_profile("quick").torch_threads == 1
+    assert set(rows) == {"data_fraction", "use_hub_models", "torch_threads"}
 
 
 def test_get_device_default_and_override(monkeypatch):
@@ -153,6 +156,6 @@ def test_start_chapter_applies_the_profile_thread_count(monkeypatch, results_tmp
 def test_banner_names_the_chapter_sizes_not_unused_defaults():
     quick = get_profile("quick", reason="test")
     assert quick.describe("03") == ("profile: quick (test) · sizes: Ch03Sizes "
-                                    "(course_utils/profile.py)")
+                                    "(course_utils/chapters/ch03.py)")
     assert quick.describe() == "profile: quick (test)"
     assert "%" not in quick.describe("01")  # no "data 25%" that chapter 01 does not use

@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from course_utils.catalog import CHAPTERS
+from course_utils.chapters import all_chapters
 from course_utils.notebooks import KERNEL_NAME, chapter_notebooks, repo_root
 from course_utils.profile import current_profile
 from course_utils.results import load_results, record, update_readme
@@ -41,7 +41,7 @@ def chapter_table() -> str:
     root = repo_root()
     lines = ["| # | chapter | notebook | status | quick runtime | full runtime |",
              "|---|---|---|---|---|---|"]
-    for info in CHAPTERS:
+    for info in all_chapters():
         exists = (root / "notebooks" / f"{info.stem}.ipynb").exists()
         cells = []
         for profile in ("quick", "full"):

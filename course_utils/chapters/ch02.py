@@ -1,0 +1,65 @@
+"""Chapter 02 -- GPT (causal LM, tokenization, generation): catalog row, sizes, targets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from course_utils.chapters.spec import ChapterSpec, Target
+
+
+@dataclass(frozen=True)
+class Ch02Sizes:
+    """Chapter 02: n-gram baselines, BPE, a small GPT trained on reviews, decoding experiments."""
+
+    char_reviews: int  # training reviews of the character (byte) n-gram models
+    char_orders: tuple[int, ...]  # n of the character n-gram models
+    bpe_demo_reviews: int  # reviews the pure-Python byte-level BPE is trained on
+    bpe_demo_merges: int  # merges it learns
+    vocab_size: int  # byte-level BPE vocabulary of the GPT (HF tokenizers)
+    tokenizer_reviews: int  # reviews the HF tokenizer is trained on
+    train_reviews: int  # training reviews (GPT and n-gram baselines see the same ones)
+    val_reviews: int  # validation reviews for perplexity
+    preset: str  # GPTConfig preset (vocab_size and n_positions are set from the data)
+    context: int  # tokens per training window = n_positions
+    batch_size: int  # windows per optimizer step
+    steps: int  # optimizer steps
+    lr: float  # peak learning rate (AdamW, warmup + cosine)
+    warmup: int  # warmup steps
+    eval_every: int  # steps between perplexity checks on a validation slice
+    eval_tokens: int  # validation tokens used for those checks (the final one uses all)
+    new_tokens: int  # tokens generated per continuation
+    temperatures: tuple[float, ...]  # temperature sweep of the diversity/quality plot
+    samples: int  # continuations per temperature (and per decoding method)
+    beam_widths: tuple[int, ...]  # beam widths compared
+    kv_repeats: int  # timing repeats of the KV-cache benchmark (best of)
+
+
+CHAPTER = ChapterSpec(
+    number="02",
+    stem="02_gpt_generation",
+    title="GPT: causal LM, tokenization, generation",
+    sizes=dict(
+        quick=Ch02Sizes(char_reviews=3000, char_orders=(1, 2, 3, 5), bpe_demo_reviews=1000,
+                        bpe_demo_merges=150, vocab_size=512, tokenizer_reviews=3000,
+                        train_reviews=6000, val_reviews=600, preset="course-micro",
+                        context=64, batch_size=32, steps=400, lr=6e-3, warmup=30,
+                        eval_every=50, eval_tokens=8192, new_tokens=40,
+                        temperatures=(0.2, 0.5, 0.8, 1.0, 1.3, 1.7), samples=12,
+                        beam_widths=(1, 2, 4, 8), kv_repeats=3),
+        full=Ch02Sizes(char_reviews=9000, char_orders=(1, 2, 3, 5, 6), bpe_demo_reviews=3000,
+                       bpe_demo_merges=400, vocab_size=1024, tokenizer_reviews=18000,
+                       train_reviews=18000, val_reviews=3000, preset="course-mini",
+                       context=128, batch_size=64, steps=4000, lr=2e-3, warmup=200,
+                       eval_every=500, eval_tokens=65536, new_tokens=80,
+                       temperatures=(0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 1.8), samples=32,
+                       beam_widths=(1, 2, 4, 8, 16), kv_repeats=5),
+    ),
+    targets=(
+        Target("gpt_vs_bigram_ratio", "<=", 0.8, "GPT val perplexity <= 0.8 x bigram"),
+        Target("hf_parity_max_abs_diff", "<=", 1e-4, "our GPT == HF GPT2LMHeadModel"),
+        Target("hf_greedy_match", "==", 1.0, "greedy generation identical to HF"),
+        Target("beam1_equals_greedy", "==", 1.0, "beam search with width 1 == greedy"),
+        Target("kv_cache_identical", "==", 1.0, "KV-cache generation == no-cache"),
+    ),
+    checkers="course_utils.exercises.ch02",
+)

@@ -1,0 +1,70 @@
+"""What the course knows about one chapter: catalog row, sizes per profile, targets."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+_OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq}
+PROFILE_NAMES = ("quick", "full")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One headline target: ``recorded[name] <op> threshold`` in the given profiles."""
+
+    name: str  # result name the notebook records with ``ch.record(name, ...)``
+    op: str  # "<=", ">=" or "=="
+    threshold: float | int | bool
+    why: str  # one line: what the target shows
+    profiles: tuple[str, ...] = ("quick",)
+
+    def __post_init__(self) -> None:
+        if self.op not in _OPS:
+            raise ValueError(f"op must be one of {sorted(_OPS)}, got {self.op!r} ({self.name})")
+        unknown = set(self.profiles) - set(PROFILE_NAMES)
+        if unknown:
+            raise ValueError(f"profiles must be among {PROFILE_NAMES}, got {sorted(unknown)}")
+
+    def holds(self, value: Any) -> bool:
+        """True if ``value`` meets the target."""
+        return bool(_OPS[self.op](value, self.threshold))
+
+
+@dataclass(frozen=True)
+class ChapterSpec:
+    """Everything the framework knows about a chapter; defined once in ``chapters/chNN.py``."""
+
+    number: str  # two digits, fixed by the spec
+    stem: str  # notebook file name without .ipynb (student and solutions alike)
+    title: str
+    sizes: Mapping[str, Any] = field(default_factory=dict)  # {"quick": ..., "full": ...}
+    targets: tuple[Target, ...] = ()
+    runtime_budget_s: float = 120.0  # quick-profile wall time of the notebook
+    checkers: str | None = None  # module of the exercise checkers (None: none)
+
+    def __post_init__(self) -> None:
+        if not (len(self.number) == 2 and self.number.isdigit()):
+            raise ValueError(f"number must be two digits like '05', got {self.number!r}")
+        if not self.stem.startswith(f"{self.number}_"):
+            raise ValueError(f"stem must start with '{self.number}_', got {self.stem!r}")
+        if self.sizes and set(self.sizes) != set(PROFILE_NAMES):
+            raise ValueError(f"chapter {self.number}: sizes needs exactly {PROFILE_NAMES}, "
+                             f"got {sorted(self.sizes)}")
+        object.__setattr__(self, "sizes", MappingProxyType(dict(self.sizes)))
+
+    def notebook(self, root: Path, solution: bool = True) -> Path:
+        """Path of the chapter's solution (or student) notebook under ``root``."""
+        folder = root / "notebooks" / ("solutions" if solution else "")
+        return folder / f"{self.stem}.ipynb"
+
+    def all_targets(self, profile: str) -> list[Target]:
+        """This chapter's targets in ``profile``, plus the runtime budget in quick."""
+        found = [t for t in self.targets if profile in t.profiles]
+        if profile == "quick" and not any(t.name == "runtime_s" for t in found):
+            found.append(Target("runtime_s", "<=", self.runtime_budget_s,
+                                f"the notebook runs in <= {self.runtime_budget_s:.0f} s"))
+        return found
