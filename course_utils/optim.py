@@ -20,7 +20,7 @@ from torch.optim import Optimizer
 from course_utils.validation import check_choice, check_float
 
 __all__ = ["SGD", "RMSProp", "Adam", "AdamW", "LAMB", "trust_ratios", "state_bytes",
-           "bytes_per_parameter"]
+           "bytes_per_parameter", "decay_param_groups", "NO_DECAY_NAME_PARTS"]
 
 Params = Iterable[torch.Tensor] | Iterable[dict[str, Any]]
 
@@ -242,3 +242,34 @@ def bytes_per_parameter(optimizer: str, mixed_precision: bool = False) -> dict[s
     else:
         parts = {"weights": 4, "grads": 4, "master_weights": 0, "optimizer_state": states}
     return {**parts, "total": sum(parts.values())}
+
+
+#: Name fragments of parameters that are tables or tokens rather than weights to shrink.
+NO_DECAY_NAME_PARTS = ("pos", "position", "cls_token", "mask_token", "token_type", "prompt",
+                       "prefix", "embed")
+
+
+def decay_param_groups(model: torch.nn.Module, weight_decay: float,
+                       no_decay_name_parts: tuple[str, ...] = NO_DECAY_NAME_PARTS
+                       ) -> list[dict[str, Any]]:
+    """AdamW groups: decay on weight matrices; none on biases, norms, embeddings and tokens.
+
+    A trainable parameter is exempt when it has fewer than 2 dimensions (biases, LayerNorm
+    and BatchNorm weights), belongs to an ``nn.Embedding``, or its name contains one of
+    ``no_decay_name_parts`` (position tables, [CLS]/mask tokens, soft prompts). Frozen
+    parameters are left out. Chapter 09 explains why: decay pulls these towards zero,
+    which changes what they mean rather than regularising the fit.
+    """
+    check_float("weight_decay", weight_decay, min_value=0.0)
+    embedding_params = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        exempt = (param.ndim < 2 or id(param) in embedding_params
+                  or any(part in name.lower() for part in no_decay_name_parts))
+        (no_decay if exempt else decay).append(param)
+    if not decay and not no_decay:
+        raise ValueError("model has no trainable parameters (all requires_grad=False?)")
+    return [{"params": decay, "weight_decay": float(weight_decay)},
+            {"params": no_decay, "weight_decay": 0.0}]

@@ -177,3 +177,29 @@ def test_tiny_transformer_bad_inputs():
         model(torch.zeros(1, 5, dtype=torch.long))
     with pytest.raises(ValueError, match="must be 2-dimensional"):
         model(torch.zeros(5, dtype=torch.long))
+
+
+def test_decay_param_groups_exempt_biases_norms_embeddings_and_tokens():
+    from course_utils.optim import decay_param_groups
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok = torch.nn.Embedding(10, 4)
+            self.pos_table = torch.nn.Parameter(torch.zeros(5, 4))
+            self.cls_token = torch.nn.Parameter(torch.zeros(1, 1, 4))
+            self.lin = torch.nn.Linear(4, 4)
+            self.norm = torch.nn.LayerNorm(4)
+            self.frozen = torch.nn.Linear(4, 4)
+            self.frozen.requires_grad_(False)
+
+    net = Net()
+    decay, no_decay = decay_param_groups(net, 0.1)
+    assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
+    assert [id(p) for p in decay["params"]] == [id(net.lin.weight)]
+    exempt = {id(p) for p in no_decay["params"]}
+    assert exempt == {id(net.tok.weight), id(net.pos_table), id(net.cls_token), id(net.lin.bias),
+                      id(net.norm.weight), id(net.norm.bias)}
+    torch.optim.AdamW(decay_param_groups(net, 0.01))  # accepted by torch as is
+    with pytest.raises(ValueError, match="weight_decay"):
+        decay_param_groups(net, -1.0)
