@@ -51,7 +51,7 @@ class TrainConfig:
     checkpoint_every: int = 0  # also checkpoint every N steps (0 = only at the end/stop)
     resume: bool = False  # continue from checkpoint_dir/last.pt if it exists
     tensorboard_dir: str | None = None  # write TensorBoard scalars here
-    progress: bool = True  # show a tqdm progress bar
+    progress: bool = False  # show a tqdm progress bar (for long runs; notebooks print curves)
     desc: str = "train"  # progress bar label
 
     def __post_init__(self) -> None:

@@ -84,9 +84,9 @@ def test_positional_encoding(nb):
 def test_rnn_attention(nb, kind):
     torch.manual_seed(2)
     if kind == "additive":
-        ref, ours = cu_seq2seq.AdditiveAttention(6, 8, 5), nb.AdditiveAttention(6, 8, 5)
+        ref, ours = cu_attention.AdditiveAttention(6, 8, 5), nb.AdditiveAttention(6, 8, 5)
     else:
-        ref, ours = cu_seq2seq.LuongAttention(6, 8, "general"), nb.LuongAttention(6, 8)
+        ref, ours = cu_attention.LuongAttention(6, 8, "general"), nb.LuongAttention(6, 8)
     ours.load_state_dict(ref.state_dict())
     query, keys = torch.randn(3, 6), torch.randn(3, 4, 8)
     mask = torch.tensor([[True] * 4, [True] * 2 + [False] * 2, [True] + [False] * 3])

@@ -4,9 +4,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.models.seq2seq import (AdditiveAttention, GRUSeq2Seq, GRUSeq2SeqConfig,
-                                         LuongAttention, TransformerSeq2Seq,
-                                         TransformerSeq2SeqConfig, count_parameters)
+from course_utils.models import count_parameters
+from course_utils.models.attention import AdditiveAttention, LuongAttention
+from course_utils.models.seq2seq import (GRUSeq2Seq, GRUSeq2SeqConfig, TransformerSeq2Seq,
+                                         TransformerSeq2SeqConfig)
 from course_utils.text import CharVocab, LengthBucketBatches, display_token
 
 pytestmark = pytest.mark.usefixtures("one_thread")

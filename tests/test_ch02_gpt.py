@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from course_utils import generation as gen  # course_utils first: it sets the HF offline flags
+from course_utils.models import count_parameters
 from course_utils.models.gpt import PRESETS, GPT, GPTConfig, from_hf_gpt2, to_hf_gpt2
 from transformers import GPT2Config, GPT2LMHeadModel  # noqa: E402
 
@@ -39,7 +40,7 @@ def test_presets_and_parameter_formula():
     assert (cfg.n_embd, cfg.vocab_size, cfg.n_positions) == (64, 50, 16)
     for config in (GPTConfig(**SMALL), GPTConfig(**SMALL, n_inner=48),
                    GPTConfig(**SMALL, tie_weights=False)):
-        assert GPT(config).num_parameters() == config.num_parameters()
+        assert count_parameters(GPT(config)) == config.num_parameters()
 
 
 def test_forward_shapes_loss_and_tied_head():

@@ -6,9 +6,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from course_utils.models.positional import sinusoidal_table
-from course_utils.models.vit import (VIT_PRESETS, PatchEmbedding, ViT, ViTConfig, from_hf_vit,
+from course_utils.models.vit import (PRESETS, PatchEmbedding, ViT, ViTConfig, from_hf_vit,
                                      num_patch_tokens, patchify, sincos_2d_table, unpatchify,
-                                     vit_config, window_partition)
+                                     window_partition)
+from course_utils.models import count_parameters
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -23,10 +24,10 @@ def small_config(**kw):
 def test_config_derived_sizes_and_presets():
     c = small_config()
     assert (c.d_ff, c.grid_size, c.num_patches, c.num_tokens) == (128, 4, 16, 17)
-    base = VIT_PRESETS["vit-base-patch16-224"]
+    base = PRESETS["vit-base-patch16-224"]
     assert (base.num_tokens, base.d_model, base.n_layers, base.d_ff) == (197, 768, 12, 3072)
-    c10 = vit_config("vit-cifar", n_classes=100)
-    assert c10.n_classes == 100 and VIT_PRESETS["vit-cifar"].n_classes == 10  # a copy
+    c10 = ViTConfig.from_preset("vit-cifar", n_classes=100)
+    assert c10.n_classes == 100 and PRESETS["vit-cifar"].n_classes == 10  # a copy
     assert c.block_config().norm_first and c.block_config().layer_norm_eps == 1e-12
 
 
@@ -46,7 +47,7 @@ def test_config_errors(kwargs, message):
 
 def test_unknown_preset():
     with pytest.raises(ValueError, match="preset must be one of"):
-        vit_config("vit-huge")
+        ViTConfig.from_preset("vit-huge")
 
 
 # --- helpers --------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def test_vit_shapes_and_attention_maps():
     # the fused path (no weights) and the explicit softmax path agree
     assert torch.allclose(model.encode(x, need_weights=True)[0], hidden, atol=1e-5)
     assert model.features(x).shape == (3, 32)
-    assert model.num_parameters() == sum(p.numel() for p in model.parameters())
+    assert count_parameters(model) == sum(p.numel() for p in model.parameters())
 
 
 def test_vit_initial_predictions_are_uniform_and_training_reduces_loss():

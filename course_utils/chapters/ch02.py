@@ -22,9 +22,9 @@ class Ch02Sizes:
     preset: str  # GPTConfig preset (vocab_size and n_positions are set from the data)
     context: int  # tokens per training window = n_positions
     batch_size: int  # windows per optimizer step
-    steps: int  # optimizer steps
+    train_steps: int  # optimizer steps
     lr: float  # peak learning rate (AdamW, warmup + cosine)
-    warmup: int  # warmup steps
+    warmup_steps: int  # warmup steps
     eval_every: int  # steps between perplexity checks on a validation slice
     eval_tokens: int  # validation tokens used for those checks (the final one uses all)
     new_tokens: int  # tokens generated per continuation
@@ -42,14 +42,14 @@ CHAPTER = ChapterSpec(
         quick=Ch02Sizes(char_reviews=3000, char_orders=(1, 2, 3, 5), bpe_demo_reviews=1000,
                         bpe_demo_merges=150, vocab_size=512, tokenizer_reviews=3000,
                         train_reviews=6000, val_reviews=600, preset="course-micro",
-                        context=64, batch_size=32, steps=400, lr=6e-3, warmup=30,
+                        context=64, batch_size=32, train_steps=400, lr=6e-3, warmup_steps=30,
                         eval_every=50, eval_tokens=8192, new_tokens=40,
                         temperatures=(0.2, 0.5, 0.8, 1.0, 1.3, 1.7), samples=12,
                         beam_widths=(1, 2, 4, 8), kv_repeats=3),
         full=Ch02Sizes(char_reviews=9000, char_orders=(1, 2, 3, 5, 6), bpe_demo_reviews=3000,
                        bpe_demo_merges=400, vocab_size=1024, tokenizer_reviews=18000,
                        train_reviews=18000, val_reviews=3000, preset="course-mini",
-                       context=128, batch_size=64, steps=4000, lr=2e-3, warmup=200,
+                       context=128, batch_size=64, train_steps=4000, lr=2e-3, warmup_steps=200,
                        eval_every=500, eval_tokens=65536, new_tokens=80,
                        temperatures=(0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.5, 1.8), samples=32,
                        beam_widths=(1, 2, 4, 8, 16), kv_repeats=5),

@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_utils.validation import check_float, check_int, check_ndim, check_type
+from course_utils.validation import check_choice, check_float, check_int, check_ndim, check_type
 
 __all__ = ["scaled_dot_product_attention", "causal_mask", "padding_mask", "lengths_to_mask",
-           "combine_masks", "KVCache", "MultiHeadAttention"]
+           "combine_masks", "KVCache", "MultiHeadAttention", "AdditiveAttention", "LuongAttention"]
 
 
 def _check_mask(mask: torch.Tensor, scores_shape: torch.Size) -> None:
@@ -240,3 +240,65 @@ def _and_masks(mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     if mask.dtype == torch.bool:
         return mask & keep
     return mask.masked_fill(~keep, torch.finfo(mask.dtype).min)
+
+
+# --- attention of the RNN encoder-decoders (chapter 01): Bahdanau and Luong ----------------
+def _masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Softmax over the last axis, ignoring positions where the bool ``mask`` is False."""
+    if mask is not None:
+        scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
+    return torch.softmax(scores, dim=-1)
+
+
+class AdditiveAttention(nn.Module):
+    """Bahdanau et al. (2015): score(s, h) = vᵀ tanh(W_q s + W_k h)."""
+
+    def __init__(self, d_query: int, d_key: int, d_attn: int) -> None:
+        super().__init__()
+        self.W_q = nn.Linear(d_query, d_attn, bias=False)
+        self.W_k = nn.Linear(d_key, d_attn, bias=True)
+        self.v = nn.Linear(d_attn, 1, bias=False)
+
+    def project_keys(self, keys: torch.Tensor) -> torch.Tensor:
+        """W_k h for all keys (B, S, d_key) -> (B, S, d_attn); computed once per sentence."""
+        return self.W_k(keys)
+
+    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor | None = None,
+                projected_keys: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """query (B, d_query) or (B, T, d_query), keys (B, S, d_key) -> (context, weights)."""
+        single = query.ndim == 2
+        q = query[:, None] if single else query  # (B, T, d_query)
+        pk = self.project_keys(keys) if projected_keys is None else projected_keys
+        # (B, T, 1, d_attn) + (B, 1, S, d_attn) -> (B, T, S, d_attn) -> scores (B, T, S)
+        scores = self.v(torch.tanh(self.W_q(q)[:, :, None] + pk[:, None])).squeeze(-1)
+        weights = _masked_softmax(scores, None if mask is None else mask[:, None, :])
+        context = weights @ keys  # (B, T, d_key)
+        return (context[:, 0], weights[:, 0]) if single else (context, weights)
+
+
+class LuongAttention(nn.Module):
+    """Luong et al. (2015): score(s, h) = sᵀh ("dot") or sᵀ W h ("general")."""
+
+    def __init__(self, d_query: int, d_key: int, score: str = "general") -> None:
+        super().__init__()
+        self.score = check_choice("score", score, ("dot", "general"))
+        if score == "dot" and d_query != d_key:
+            raise ValueError(f"dot scores need d_query == d_key, got {d_query} and {d_key}")
+        self.W = nn.Linear(d_key, d_query, bias=False) if score == "general" else None
+
+    def project_keys(self, keys: torch.Tensor) -> torch.Tensor:
+        """W h for all keys (or h itself for "dot")."""
+        return keys if self.W is None else self.W(keys)
+
+    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor | None = None,
+                projected_keys: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """query (B, d_query) or (B, T, d_query), keys (B, S, d_key) -> (context, weights)."""
+        single = query.ndim == 2
+        q = query[:, None] if single else query  # (B, T, d_query)
+        pk = self.project_keys(keys) if projected_keys is None else projected_keys
+        scores = q @ pk.transpose(1, 2)  # (B, T, S)
+        weights = _masked_softmax(scores, None if mask is None else mask[:, None, :])
+        context = weights @ keys  # (B, T, d_key)
+        return (context[:, 0], weights[:, 0]) if single else (context, weights)

@@ -122,10 +122,6 @@ class GPT(nn.Module):
             else:
                 nn.init.normal_(p, 0.0, 0.02)
 
-    def num_parameters(self) -> int:
-        """Trainable parameters (a tied weight counted once)."""
-        return sum(p.numel() for p in self.parameters())
-
     def new_kv_cache(self) -> list[KVCache]:
         """An empty key/value cache, one ``KVCache`` per block (pass it to ``forward``)."""
         return [KVCache() for _ in self.h]

@@ -23,7 +23,7 @@ from course_utils.models.blocks import BlockConfig, TransformerBlock
 from course_utils.models.positional import sinusoidal_table
 from course_utils.validation import check_choice, check_int, check_ndim, check_type
 
-__all__ = ["ViTConfig", "VIT_PRESETS", "vit_config", "num_patch_tokens", "patchify",
+__all__ = ["ViTConfig", "PRESETS", "num_patch_tokens", "patchify",
            "unpatchify", "sincos_2d_table", "window_partition", "PatchEmbedding", "ViT",
            "from_hf_vit"]
 
@@ -93,9 +93,15 @@ class ViTConfig:
         """Plain-data form."""
         return asdict(self)
 
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> "ViTConfig":
+        """A config from ``PRESETS[name]`` with fields replaced by ``overrides``."""
+        check_choice("preset", name, list(PRESETS))
+        return replace(PRESETS[name], **overrides)
+
 
 #: Named sizes. ``vit-base-patch16-224`` is the architecture of google/vit-base-patch16-224.
-VIT_PRESETS: dict[str, ViTConfig] = {
+PRESETS: dict[str, ViTConfig] = {
     "vit-digits": ViTConfig(image_size=8, patch_size=2, in_channels=1, d_model=64,
                             n_layers=4, n_heads=4, n_classes=10),
     "vit-cifar": ViTConfig(image_size=32, patch_size=4, in_channels=3, d_model=192,
@@ -104,12 +110,6 @@ VIT_PRESETS: dict[str, ViTConfig] = {
     "vit-small-patch16-224": ViTConfig(d_model=384, n_layers=12, n_heads=6),
     "vit-base-patch16-224": ViTConfig(),
 }
-
-
-def vit_config(name: str, **overrides: Any) -> ViTConfig:
-    """A copy of the preset ``name`` with ``overrides`` (e.g. ``n_classes=10``)."""
-    check_choice("preset", name, list(VIT_PRESETS))
-    return replace(VIT_PRESETS[name], **overrides)
 
 
 def num_patch_tokens(height: int, width: int, patch_size: int, cls_token: bool = True) -> int:
@@ -313,11 +313,6 @@ class ViT(nn.Module):
         """Attention of every layer, stacked: (B, n_layers, n_heads, N + 1, N + 1)."""
         _, weights = self.encode(images, need_weights=True)
         return torch.stack(weights, dim=1)
-
-    def num_parameters(self, trainable_only: bool = False) -> int:
-        """Number of (trainable) parameters."""
-        return sum(p.numel() for p in self.parameters()
-                   if p.requires_grad or not trainable_only)
 
 
 def _hf_config_to_ours(hf_config: Any, n_classes: int) -> ViTConfig:

@@ -90,7 +90,7 @@ def schedule_demo_training(schedule: Callable[[int], float], total_steps: int, *
     torch.set_num_threads(1)  # tiny ops: thread hand-offs cost more than they save
     try:
         history = train(model, optimizer, batch, mse,
-                        TrainConfig(max_steps=total_steps, grad_clip=None, progress=False,
+                        TrainConfig(max_steps=total_steps, grad_clip=None,
                                     eval_every=max(1, total_steps // points)),
                         scheduler=as_scheduler(optimizer, schedule),
                         eval_fn=lambda m: {"loss": float(mse(m, (x_te, y_te)))})
