@@ -28,7 +28,8 @@ from torch import nn
 
 from course_utils.validation import check_float, check_int, check_ndim, check_type
 
-__all__ = ["apply_temperature", "top_k_filter", "top_p_filter", "apply_repetition_penalty",
+__all__ = ["decoding_stages", "apply_temperature", "top_k_filter", "top_p_filter",
+           "apply_repetition_penalty",
            "process_logits", "greedy_search", "sample", "beam_search", "beam_search_step",
            "BeamSearchOutput", "generate", "next_token_logits", "perplexity",
            "perplexity_from_logits", "sequence_log_prob", "distinct_n"]
@@ -522,3 +523,20 @@ def distinct_n(sequences: Iterable[Sequence[Any] | str], n: int) -> float:
         seen.update(grams)
         total += len(grams)
     return len(seen) / total if total else 0.0
+
+
+def decoding_stages(logits: Any, *, temperature: float = 1.0, top_k: int = 0,
+                    top_p: float = 1.0) -> dict[str, Any]:
+    """Next-token probabilities after each step of the sampling pipeline, as (V,) tensors.
+
+    Keys: ``"model"`` (softmax of the raw logits), ``"temperature"``, ``"top-k"``, ``"top-p"``
+    (the distribution actually sampled from). ``top_k=0`` and ``top_p=1`` switch a filter off.
+    """
+    logits = torch.as_tensor(logits, dtype=torch.float32)
+    if logits.ndim != 1:
+        raise ValueError(f"logits must be one (vocab,) vector, got shape {tuple(logits.shape)}")
+    scaled = apply_temperature(logits, temperature)
+    after_k = top_k_filter(scaled, top_k or None)
+    after_p = top_p_filter(after_k, top_p)
+    return {"model": logits.softmax(-1), "temperature": scaled.softmax(-1),
+            "top-k": after_k.softmax(-1), "top-p": after_p.softmax(-1)}

@@ -19,7 +19,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from course_utils.validation import check_choice, check_float, check_int
 
-__all__ = ["constant", "step_decay", "exponential", "linear_decay", "cosine", "cosine_restarts",
+__all__ = ["schedule_demo_training", "constant", "step_decay", "exponential", "linear_decay", "cosine", "cosine_restarts",
            "cyclic", "one_cycle", "warmup_constant", "warmup_linear", "warmup_cosine",
            "reduce_on_plateau", "as_scheduler", "make_schedule", "SCHEDULE_NAMES", "lr_curve"]
 
@@ -251,3 +251,45 @@ def make_schedule(name: str, *, total_steps: int, peak_lr: float, min_lr: float 
                                  total_steps=total_steps, min_lr=min_lr),
     }
     return table[name]
+
+
+def schedule_demo_training(schedule: Callable[[int], float], total_steps: int, *, seed: int = 0,
+                           batch_size: int = 32, points: int = 40) -> tuple[list[int], list[float]]:
+    """Train a small MLP (Adam) on a noisy regression task with ``schedule``; held-out MSE.
+
+    Fast by design (a few ms per step on a CPU) so the explorer's button stays interactive.
+    Returns (steps, held-out losses) at about ``points`` evaluation steps.
+    """
+    from course_utils.train import TrainConfig, train
+
+    check_int("total_steps", total_steps, min_value=2)
+    gen = torch.Generator().manual_seed(1234)  # the task is fixed; seed changes init + order
+    x = torch.randn(1536, 8, generator=gen)
+    w1, w2 = torch.randn(8, 32, generator=gen), torch.randn(32, 1, generator=gen) / 4
+    y = torch.tanh(x @ w1) @ w2 + 0.1 * torch.randn(1536, 1, generator=gen)
+    (x_tr, y_tr), (x_te, y_te) = (x[:1024], y[:1024]), (x[1024:], y[1024:])
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64),
+                                torch.nn.Tanh(), torch.nn.Linear(64, 1))
+    optimizer = torch.optim.Adam(model.parameters(), lr=max(schedule(0), 1e-12))
+    order = torch.Generator().manual_seed(seed)
+
+    def batch(_step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.randint(0, len(x_tr), (batch_size,), generator=order)
+        return x_tr[idx], y_tr[idx]
+
+    def mse(m: torch.nn.Module, b: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        return torch.nn.functional.mse_loss(m(b[0]), b[1])
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny ops: thread hand-offs cost more than they save
+    try:
+        history = train(model, optimizer, batch, mse,
+                        TrainConfig(max_steps=total_steps, grad_clip=None,
+                                    eval_every=max(1, total_steps // points)),
+                        scheduler=as_scheduler(optimizer, schedule),
+                        eval_fn=lambda m: {"loss": float(mse(m, (x_te, y_te)))})
+    finally:
+        torch.set_num_threads(threads)
+    values = [v if math.isfinite(v) else float("nan") for v in history.eval["loss"]]
+    return list(history.eval_step), values

@@ -6,32 +6,23 @@
   chains them. Randomness comes from an explicit ``torch.Generator``.
 * ``image_batches``: a deterministic ``step -> (images, labels)`` function (shuffled
   epochs + augmentation) for ``course_utils.train.train``.
-* Data: ``load_digits_splits`` (scikit-learn's bundled 8x8 digits, fixed stratified
-  train/validation/test split; offline) and ``load_cifar10`` (CIFAR-10 from the Hugging
-  Face Hub when reachable, else the digits with a one-line notice).
+The image datasets themselves (digits, CIFAR-10) are loaded by ``course_utils.data``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import TensorDataset
 
 from course_utils.validation import check_float, check_int, check_ndim, check_type
 
 __all__ = ["normalize", "resize", "random_hflip", "random_crop", "random_affine", "Augment",
-           "image_batches", "ImageSplits", "load_digits_splits", "load_cifar10",
-           "CIFAR10_CLASSES"]
-
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
-                   "ship", "truck")
-SPLITS = ("train", "validation", "test")
+           "image_batches"]
 
 
 def _check_batch(images: torch.Tensor) -> None:
@@ -207,164 +198,3 @@ def image_batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, *
     return batch
 
 
-@dataclass
-class ImageSplits:
-    """Train/validation/test images (B, C, H, W) in [0, 1] with integer labels."""
-
-    name: str  # "digits" or "cifar10"
-    train: TensorDataset
-    validation: TensorDataset
-    test: TensorDataset
-    classes: tuple[str, ...]
-    patch_size: int  # a sensible ViT patch size for this image size
-    source: str = "local"  # where the data came from: "sklearn", "hub", "local", "fallback"
-    note: str = ""
-    mean: torch.Tensor = field(init=False)  # per-channel statistics of the training images
-    std: torch.Tensor = field(init=False)
-
-    def __post_init__(self) -> None:
-        x = self.train.tensors[0]
-        self.mean = x.mean(dim=(0, 2, 3))
-        self.std = x.std(dim=(0, 2, 3)).clamp_min(1e-6)
-
-    @property
-    def image_size(self) -> int:
-        """Side of the (square) images."""
-        return int(self.train.tensors[0].shape[-1])
-
-    @property
-    def channels(self) -> int:
-        """1 (grey) or 3 (RGB)."""
-        return int(self.train.tensors[0].shape[1])
-
-    def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """(images, labels) of ``train``, ``validation`` or ``test``."""
-        if name not in SPLITS:
-            raise ValueError(f"split must be one of {list(SPLITS)}, got {name!r}")
-        images, labels = getattr(self, name).tensors
-        return images, labels
-
-    def normalize(self, images: torch.Tensor) -> torch.Tensor:
-        """Standardise with the training set's per-channel mean and std."""
-        return normalize(images, self.mean.to(images.device), self.std.to(images.device))
-
-    def sizes(self) -> dict[str, int]:
-        """Number of images per split."""
-        return {name: len(getattr(self, name)) for name in SPLITS}
-
-    def subset(self, train_fraction: float, seed: int = 0) -> "ImageSplits":
-        """The same splits with a class-balanced ``train_fraction`` of the training images.
-
-        Validation and test are unchanged, and so is the normalisation (mean/std).
-        """
-        _check_fraction("train_fraction", train_fraction)
-        check_int("seed", seed, min_value=0)
-        images, labels = self.train.tensors
-        keep = torch.from_numpy(_stratified_subset(labels.numpy(), train_fraction, seed))
-        part = ImageSplits(self.name, TensorDataset(images[keep], labels[keep]),
-                           self.validation, self.test, self.classes, self.patch_size,
-                           self.source, f"{self.note}; {train_fraction:.0%} of train")
-        part.mean, part.std = self.mean, self.std  # same normalisation as the full data
-        return part
-
-
-def _stratified_subset(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """Indices of a class-balanced ``fraction`` of ``labels`` (all of them for 1.0)."""
-    if fraction >= 1.0:
-        return np.arange(len(labels))
-    from sklearn.model_selection import train_test_split
-
-    keep, _ = train_test_split(np.arange(len(labels)), train_size=fraction, random_state=seed,
-                               stratify=labels)
-    return np.sort(keep)
-
-
-def _check_fraction(name: str, value: float) -> float:
-    value = check_float(name, value, min_value=0.0, max_value=1.0, min_inclusive=False)
-    return value
-
-
-def load_digits_splits(seed: int = 0, *, val_size: float = 0.1, test_size: float = 0.2,
-                       train_fraction: float = 1.0) -> ImageSplits:
-    """scikit-learn's 1,797 handwritten digits (8x8, grey) as a fixed stratified split.
-
-    Pixels are scaled from 0..16 to [0, 1]. ``seed`` fixes the split (the course uses 0);
-    ``train_fraction`` keeps a class-balanced part of the training split (for data-size
-    experiments), never touching validation and test.
-    """
-    check_int("seed", seed, min_value=0)
-    _check_fraction("val_size", val_size)
-    _check_fraction("test_size", test_size)
-    if val_size + test_size >= 1.0:
-        raise ValueError(f"val_size + test_size must be < 1, got {val_size} + {test_size}")
-    _check_fraction("train_fraction", train_fraction)
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    digits = load_digits()
-    x = torch.tensor(digits.images, dtype=torch.float32)[:, None] / 16.0  # (1797, 1, 8, 8)
-    y = torch.tensor(digits.target, dtype=torch.long)
-    index = np.arange(len(y))
-    rest, test = train_test_split(index, test_size=test_size, random_state=seed,
-                                  stratify=digits.target)
-    train, val = train_test_split(rest, test_size=val_size / (1 - test_size),
-                                  random_state=seed, stratify=digits.target[rest])
-    train = np.sort(train)[_stratified_subset(digits.target[np.sort(train)], train_fraction,
-                                              seed)]
-    parts = {name: np.sort(idx) for name, idx in
-             (("train", train), ("validation", val), ("test", test))}
-    return ImageSplits("digits", *(TensorDataset(x[parts[s]], y[parts[s]]) for s in SPLITS),
-                       classes=tuple(str(d) for d in range(10)), patch_size=2,
-                       source="sklearn", note="scikit-learn load_digits (8x8, offline)")
-
-
-def _hf_images_to_tensor(column: Any) -> torch.Tensor:
-    """A column of PIL images (H, W, 3) -> float tensor (N, 3, H, W) in [0, 1]."""
-    arrays = [np.asarray(image.convert("RGB"), dtype=np.uint8) for image in column]
-    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float() / 255.0
-
-
-def load_cifar10(seed: int = 0, *, train_fraction: float = 1.0, val_size: int = 5000,
-                 test_fraction: float = 1.0, name: str = "uoft-cs/cifar10",
-                 fallback: bool = True, **load_kwargs: Any) -> ImageSplits:
-    """CIFAR-10 (32x32 RGB) from the Hub, with a stratified validation split from train.
-
-    Offline (or when the Hub fails) it prints one line and returns the digits instead
-    (``fallback=False`` raises). ``name`` may also be a builder such as ``"parquet"``
-    with ``data_files={"train": ..., "test": ...}`` (columns ``img``, ``label``).
-    """
-    check_int("seed", seed, min_value=0)
-    _check_fraction("train_fraction", train_fraction)
-    _check_fraction("test_fraction", test_fraction)
-    check_int("val_size", val_size, min_value=1)
-    from course_utils.assets import load_text_dataset
-
-    loaded = load_text_dataset(
-        name, fallback=(lambda: None) if fallback else None,
-        fallback_note="scikit-learn's digits (8x8 grey) instead of CIFAR-10", **load_kwargs)
-    if loaded.value is None:
-        data = load_digits_splits(seed)
-        data.source, data.note = "fallback", "digits: CIFAR-10 was not available (offline)"
-        return data
-    dataset = loaded.value
-    train_labels = np.asarray(dataset["train"]["label"])
-    if val_size >= len(train_labels):
-        raise ValueError(f"val_size={val_size} must be smaller than the {len(train_labels)} "
-                         f"training images")
-    from sklearn.model_selection import train_test_split
-
-    train_idx, val_idx = train_test_split(np.arange(len(train_labels)), test_size=val_size,
-                                          random_state=seed, stratify=train_labels)
-    train_idx = np.sort(train_idx)
-    train_idx = train_idx[_stratified_subset(train_labels[train_idx], train_fraction, seed)]
-    test_labels = np.asarray(dataset["test"]["label"])
-    test_idx = _stratified_subset(test_labels, test_fraction, seed)
-
-    def part(split: str, idx: np.ndarray) -> TensorDataset:
-        rows = dataset[split].select(np.sort(idx).tolist())
-        return TensorDataset(_hf_images_to_tensor(rows["img"]),
-                             torch.tensor(rows["label"], dtype=torch.long))
-
-    return ImageSplits("cifar10", part("train", train_idx), part("train", val_idx),
-                       part("test", test_idx), classes=CIFAR10_CLASSES, patch_size=4,
-                       source=loaded.source, note=f"CIFAR-10 ({loaded.detail})")

@@ -7,7 +7,6 @@ import torch
 from course_utils._testing import solution_notebook
 from course_utils.models import attention as cu_attention
 from course_utils.models import positional as cu_positional
-from course_utils.models import seq2seq as cu_seq2seq
 from course_utils.models.blocks import BlockConfig, TransformerBlock
 
 pytestmark = pytest.mark.usefixtures("one_thread")

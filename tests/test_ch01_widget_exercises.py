@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 
 from course_utils.checking import ExerciseNotSolved
 from course_utils.exercises import ch01
-from course_utils.widgets import AttentionExplorer, attention_stack, plot_attention
+from course_utils.plotting.attention import attention_stack, plot_attention
+from course_utils.widgets import AttentionExplorer
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,9 @@ import torch
 
 from course_utils.models.gpt import GPT, GPTConfig
 from course_utils.tokenization import train_bytelevel_bpe
-from course_utils.widgets import DecodingExplorer, decoding_stages, plot_decoding
+from course_utils.generation import decoding_stages
+from course_utils.plotting.decoding import plot_decoding
+from course_utils.widgets import DecodingExplorer
 
 TEXTS = ["The acting is superb and the plot keeps you guessing.",
          "The plot is thin, the pacing is slow, and the acting is stiff.",

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.vision import (CIFAR10_CLASSES, Augment, image_batches, load_cifar10,
-                                 load_digits_splits, normalize, random_affine, random_crop,
+from course_utils.data import CIFAR10_CLASSES, load_cifar10, load_digits_splits
+from course_utils.vision import (Augment, image_batches, normalize, random_affine, random_crop,
                                  random_hflip, resize)
 
 

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from course_utils.models.analysis import attention_rollout
-from course_utils.widgets import ViTAttentionExplorer, plot_vit_attention, vit_patch_tokens
+from course_utils.plotting.vit import plot_vit_attention, vit_patch_tokens
+from course_utils.widgets import ViTAttentionExplorer
 
 
 @pytest.fixture

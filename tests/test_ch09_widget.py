@@ -4,7 +4,9 @@ import pytest
 import torch
 
 from course_utils.schedules import SCHEDULE_NAMES, make_schedule
-from course_utils.widgets import LRScheduleExplorer, plot_lr_schedules, schedule_demo_training
+from course_utils.plotting.schedules import plot_lr_schedules
+from course_utils.schedules import schedule_demo_training
+from course_utils.widgets import LRScheduleExplorer
 
 
 def _lines(fig, ax=0):

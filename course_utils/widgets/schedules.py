@@ -2,102 +2,16 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import ipywidgets as widgets
-import torch
-from matplotlib.figure import Figure
 
-from course_utils.plotting import new_figure
-from course_utils.schedules import SCHEDULE_NAMES, lr_curve, make_schedule
+from course_utils.plotting.schedules import plot_lr_schedules
+from course_utils.schedules import SCHEDULE_NAMES, make_schedule, schedule_demo_training
 from course_utils.validation import check_int
 from course_utils.widgets.base import FigureExplorer
 
-__all__ = ["plot_lr_schedules", "schedule_demo_training", "LRScheduleExplorer"]
-
-
-LossCurves = Mapping[str, tuple[list[int], list[float]]]
-
-
-def plot_lr_schedules(schedules: tuple[str, ...] | list[str], *, total_steps: int,
-                      warmup_steps: int = 0, peak_lr: float = 1e-2, min_lr_ratio: float = 0.0,
-                      cycles: int = 3, gamma: float = 0.5, log_scale: bool = False,
-                      losses: LossCurves | None = None) -> Figure:
-    """LR curves of the chosen schedules (left) and, when given, loss curves (right)."""
-    if isinstance(schedules, str):
-        schedules = [schedules]
-    if not schedules:
-        raise ValueError(f"choose at least one schedule from {list(SCHEDULE_NAMES)}")
-    warmup_steps = min(warmup_steps, total_steps)
-    fig, axes = new_figure(1, 2, size=(10.5, 3.6))
-    steps = list(range(total_steps))
-    for name in schedules:
-        fn = make_schedule(name, total_steps=total_steps, peak_lr=peak_lr,
-                           min_lr=min_lr_ratio * peak_lr, warmup_steps=warmup_steps,
-                           cycles=cycles, gamma=gamma)
-        axes[0].plot(steps, lr_curve(fn, total_steps), label=name)
-    if warmup_steps:
-        axes[0].axvline(warmup_steps, color="gray", ls=":", lw=1)
-    axes[0].set(xlabel="step", ylabel="learning rate", title="schedules")
-    if log_scale:
-        axes[0].set_yscale("log")
-    axes[0].legend(fontsize=8)
-    ax = axes[1]
-    if losses:
-        for label, (loss_steps, values) in losses.items():
-            ax.plot(loss_steps, values, label=label)
-        ax.set_yscale("log")
-        ax.legend(fontsize=7)
-    else:
-        ax.text(0.5, 0.5, "press 'train' to overlay\nthe loss of a short run", ha="center",
-                va="center", transform=ax.transAxes, color="gray")
-    ax.set(xlabel="step", ylabel="held-out loss", title="training with the schedule")
-    fig.tight_layout()
-    return fig
-
-
-def schedule_demo_training(schedule: Callable[[int], float], total_steps: int, *, seed: int = 0,
-                           batch_size: int = 32, points: int = 40) -> tuple[list[int], list[float]]:
-    """Train a small MLP (Adam) on a noisy regression task with ``schedule``; held-out MSE.
-
-    Fast by design (a few ms per step on a CPU) so the explorer's button stays interactive.
-    Returns (steps, held-out losses) at about ``points`` evaluation steps.
-    """
-    from course_utils.schedules import as_scheduler
-    from course_utils.train import TrainConfig, train
-
-    check_int("total_steps", total_steps, min_value=2)
-    gen = torch.Generator().manual_seed(1234)  # the task is fixed; seed changes init + order
-    x = torch.randn(1536, 8, generator=gen)
-    w1, w2 = torch.randn(8, 32, generator=gen), torch.randn(32, 1, generator=gen) / 4
-    y = torch.tanh(x @ w1) @ w2 + 0.1 * torch.randn(1536, 1, generator=gen)
-    (x_tr, y_tr), (x_te, y_te) = (x[:1024], y[:1024]), (x[1024:], y[1024:])
-    torch.manual_seed(seed)
-    model = torch.nn.Sequential(torch.nn.Linear(8, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64),
-                                torch.nn.Tanh(), torch.nn.Linear(64, 1))
-    optimizer = torch.optim.Adam(model.parameters(), lr=max(schedule(0), 1e-12))
-    order = torch.Generator().manual_seed(seed)
-
-    def batch(_step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        idx = torch.randint(0, len(x_tr), (batch_size,), generator=order)
-        return x_tr[idx], y_tr[idx]
-
-    def mse(m: torch.nn.Module, b: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        return torch.nn.functional.mse_loss(m(b[0]), b[1])
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny ops: thread hand-offs cost more than they save
-    try:
-        history = train(model, optimizer, batch, mse,
-                        TrainConfig(max_steps=total_steps, grad_clip=None,
-                                    eval_every=max(1, total_steps // points)),
-                        scheduler=as_scheduler(optimizer, schedule),
-                        eval_fn=lambda m: {"loss": float(mse(m, (x_te, y_te)))})
-    finally:
-        torch.set_num_threads(threads)
-    values = [v if math.isfinite(v) else float("nan") for v in history.eval["loss"]]
-    return list(history.eval_step), values
+__all__ = ["LRScheduleExplorer"]
 
 
 class LRScheduleExplorer(FigureExplorer):

@@ -1,8 +1,4 @@
-"""Plot functions that *return* a matplotlib Figure -- no saving, no showing inside.
-
-In a notebook, put the returned figure last in the cell (``fig``) to display it; the
-widgets in ``course_utils.widgets`` wrap these same functions.
-"""
+"""Basic plots: a figure, training histories, heat maps, mask grids and line plots."""
 
 from __future__ import annotations
 
