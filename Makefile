@@ -14,9 +14,9 @@ NB_SOLUTION := $(sort $(wildcard notebooks/solutions/[0-9][0-9]_*.ipynb))
 CELL_TIMEOUT ?= 300
 # Tests run like CI: quick profile, offline. (`make test TEST_PROFILE=full` on a GPU runner.)
 TEST_PROFILE ?= quick
-TEST_ENV := COURSE_PROFILE=$(TEST_PROFILE) HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 \
-	HF_EVALUATE_OFFLINE=1 HF_UPDATE_DOWNLOAD_COUNTS=0 TRANSFORMERS_VERBOSITY=error \
-	HF_HUB_DISABLE_PROGRESS_BARS=1 HF_HOME=$(CURDIR)/build/hf_home \
+# HF_HUB_OFFLINE=1 is enough: importing course_utils sets the other offline and quiet
+# variables (course_utils/assets.py: OFFLINE_ENV, QUIET_ENV) before any HF library loads.
+TEST_ENV := COURSE_PROFILE=$(TEST_PROFILE) HF_HUB_OFFLINE=1 HF_HOME=$(CURDIR)/build/hf_home \
 	MPLBACKEND=module://matplotlib_inline.backend_inline \
 	COURSE_RESULTS_DIR=$(CURDIR)/build/test-results PYTHONDONTWRITEBYTECODE=1
 
@@ -43,10 +43,10 @@ lab: setup
 	$(BIN)/jupyter lab notebooks/
 
 derive: setup
-	$(PY) -m course_utils.notebooks derive
+	$(PY) -m course_utils._maintain.notebooks derive
 
 check-notebooks: setup
-	$(PY) -m course_utils.notebooks check
+	$(PY) -m course_utils._maintain.notebooks check
 
 test: setup
 	rm -rf build/test-results

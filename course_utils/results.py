@@ -1,4 +1,4 @@
-"""Headline numbers of every chapter: ``record(...)`` them, render the README table.
+"""Headline numbers of every chapter: ``record(...)`` them, ``load_results`` them.
 
 Files: ``results/<profile>/<chapter>.json`` (directory overridable with
 ``COURSE_RESULTS_DIR``), one object per chapter ``{name: {value, unit, note}}``. Writes are
@@ -19,16 +19,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from course_utils.paths import repo_root
 from course_utils.validation import check_type
 
 _CHAPTER_RE = re.compile(r"^\d\d$")
-README_BEGIN = "<!-- results-table:begin -->"
-README_END = "<!-- results-table:end -->"
-
-
-def repo_root() -> Path:
-    """The course repository (parent of the ``course_utils`` package)."""
-    return Path(__file__).resolve().parents[1]
 
 
 def results_dir(profile: str | None = None) -> Path:
@@ -103,42 +97,3 @@ def record_runtime(chapter: str, seconds: float, profile: str | None = None) -> 
     record(chapter, "runtime_s", round(float(seconds), 1), unit="s",
            note=f"notebook wall time, measured {stamp}", profile=profile)
     return seconds
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
-            return f"{value:.3g}"
-        return f"{value:.4g}"
-    return str(value)
-
-
-def render_results_table(profile: str = "quick") -> str:
-    """Markdown table of every recorded number of ``profile`` (chapter, metric, value)."""
-    base = results_dir(profile)
-    lines = ["| chapter | metric | value | note |", "|---|---|---|---|"]
-    for path in sorted(base.glob("[0-9][0-9].json")):
-        chapter = path.stem
-        for name, entry in sorted(json.loads(path.read_text(encoding="utf-8")).items()):
-            unit = f" {entry['unit']}" if entry.get("unit") else ""
-            lines.append(f"| {chapter} | {name} | {_fmt(entry['value'])}{unit} | "
-                         f"{entry.get('note', '')} |")
-    if len(lines) == 2:
-        lines.append("| – | (nothing recorded yet: run `make run-all`) | | |")
-    return "\n".join(lines)
-
-
-def update_readme(readme: Path | None = None, profile: str = "quick") -> bool:
-    """Replace the results table between the README markers; True if the file changed."""
-    readme = readme or repo_root() / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    if README_BEGIN not in text or README_END not in text:
-        raise ValueError(f"{readme} must contain the markers {README_BEGIN} and {README_END}")
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_BEGIN}\n{render_results_table(profile)}\n{README_END}{tail}"
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-    return new != text

@@ -69,18 +69,6 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     return value
 
 
-def check_shape(name: str, tensor: Any, shape: Sequence[int | None]) -> None:
-    """Raise ValueError unless ``tensor.shape`` matches ``shape`` (None = any size)."""
-    actual = getattr(tensor, "shape", None)
-    if actual is None:
-        raise TypeError(f"{name} must be a tensor/array with a shape, got {_describe(tensor)}")
-    pattern = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
-    if len(actual) != len(shape) or any(
-        s is not None and a != s for a, s in zip(actual, shape)
-    ):
-        raise ValueError(f"{name} must have shape {pattern}, got {tuple(actual)}")
-
-
 def check_ndim(name: str, tensor: Any, ndim: int | Sequence[int]) -> None:
     """Raise ValueError unless ``tensor`` has the given number of dimensions."""
     allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)

@@ -5,13 +5,9 @@ The HF variables must be set before anything imports transformers/datasets.
 
 import os
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-os.environ.setdefault("HF_EVALUATE_OFFLINE", "1")
-os.environ.setdefault("HF_UPDATE_DOWNLOAD_COUNTS", "0")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # course_utils then sets the other offline flags
 os.environ.setdefault("COURSE_PROFILE", "quick")
+import course_utils  # noqa: E402,F401  (applies assets.OFFLINE_ENV and QUIET_ENV before HF loads)
 
 import pytest  # noqa: E402
 
@@ -42,10 +38,10 @@ def nb(request):
     """Teach-then-import: the definitions the test module's chapter notebook teaches.
 
     The test module sets ``NOTEBOOK`` (a solution notebook's path, see
-    ``course_utils._testing.solution_notebook``) and ``NAMES`` (the top-level defs/classes to
+    ``course_utils._maintain.testing.solution_notebook``) and ``NAMES`` (the top-level defs/classes to
     import with ``import_definitions_from_notebook``).
     """
-    from course_utils._testing import import_definitions_from_notebook
+    from course_utils._maintain.testing import import_definitions_from_notebook
 
     module = request.module
     missing = [name for name in ("NOTEBOOK", "NAMES") if not hasattr(module, name)]

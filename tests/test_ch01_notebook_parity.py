@@ -4,7 +4,7 @@ outputs as their ``course_utils`` versions (same weights, same inputs)."""
 import pytest
 import torch
 
-from course_utils._testing import solution_notebook
+from course_utils._maintain.testing import solution_notebook
 from course_utils.models import attention as cu_attention
 from course_utils.models import positional as cu_positional
 from course_utils.models.blocks import BlockConfig, TransformerBlock

@@ -5,7 +5,7 @@ import torch
 
 from course_utils import generation as gen  # course_utils first: it sets the HF offline flags
 from course_utils import tokenization as tk
-from course_utils._testing import solution_notebook
+from course_utils._maintain.testing import solution_notebook
 from course_utils.models.blocks import TransformerBlock
 from course_utils.models.gpt import GPT, GPTConfig, from_hf_gpt2
 

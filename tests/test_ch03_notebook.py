@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course_utils._testing import solution_notebook
+from course_utils._maintain.testing import solution_notebook
 from course_utils.exercises import ch03
 from course_utils.mlm import mask_tokens, masking_stats
 from course_utils.models import bert as cu_bert

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course_utils._testing import solution_notebook
+from course_utils._maintain.testing import solution_notebook
 from course_utils.models import analysis
 from course_utils.models import vit as cu_vit
 

@@ -6,7 +6,7 @@ from torch import nn
 
 from course_utils import optim as O
 from course_utils import schedules as S
-from course_utils._testing import import_definitions_from_notebook, solution_notebook
+from course_utils._maintain.testing import import_definitions_from_notebook, solution_notebook
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

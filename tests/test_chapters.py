@@ -10,7 +10,7 @@ import pytest
 
 from course_utils.chapters import PLANNED, ChapterSpec, Target, all_chapters, get_chapter
 from course_utils.chapters import spec as spec_module
-from course_utils.notebooks import repo_root
+from course_utils.paths import repo_root
 
 ROOT = repo_root()
 WRITTEN = [c for c in all_chapters() if c.sizes]

@@ -5,10 +5,11 @@ import copy
 import nbformat
 import pytest
 
-from course_utils import notebooks as nbt
+from course_utils._maintain import notebooks as nbt
+from course_utils.paths import repo_root
 
 SOLUTIONS = nbt.chapter_notebooks()
-ROOT = nbt.repo_root()
+ROOT = repo_root()
 
 
 def test_there_are_chapters_and_each_has_a_student_twin():

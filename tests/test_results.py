@@ -49,20 +49,3 @@ def test_concurrent_writers_do_not_lose_entries(tmp_path):
         pool.map(_writer, [(str(tmp_path), 0), (str(tmp_path), 1)])
     data = json.loads((tmp_path / "quick" / "02.json").read_text())
     assert len(data) == 30
-
-
-def test_render_and_update_readme(results_tmp, tmp_path):
-    results.record("00", "runtime_s", 12.25, unit="s", profile="quick")
-    results.record("01", "exact_match", 0.9312, profile="quick")
-    table = results.render_results_table("quick")
-    assert "| 00 | runtime_s | 12.25 s |" in table
-    assert "| 01 | exact_match | 0.9312 |" in table
-    readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{results.README_BEGIN}\nold\n{results.README_END}\nrest\n")
-    assert results.update_readme(readme, "quick") is True
-    text = readme.read_text()
-    assert "old" not in text and "exact_match" in text and text.endswith("rest\n")
-    assert results.update_readme(readme, "quick") is False
-    readme.write_text("no markers")
-    with pytest.raises(ValueError, match="must contain the markers"):
-        results.update_readme(readme)

@@ -13,7 +13,7 @@ import os
 import pytest
 
 from course_utils.chapters import all_chapters
-from course_utils.notebooks import repo_root
+from course_utils.paths import repo_root
 from course_utils.results import load_results
 
 pytestmark = pytest.mark.targets

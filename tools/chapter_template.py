@@ -1,5 +1,10 @@
 # %% [markdown]
-# Chapter template (jupytext percent format). Start a chapter with
+# Chapter template (jupytext percent format). A new chapter NN is these files, and no edit
+# anywhere else: course_utils/chapters/chNN.py (ChNNSizes, CHAPTER = ChapterSpec(stem,
+# title, sizes=dict(quick=..., full=...), targets=(Target(...), ...))), the solutions
+# notebook, its lesson code in course_utils (+ course_utils/exercises/chNN.py), tests in
+# tests/test_chNN_*.py, and results/quick/NN.json from `make run-all NOTEBOOKS=...`.
+# Start the notebook with
 #   cp tools/chapter_template.py /tmp/NN_name.py   # edit it
 #   .venv/bin/jupytext --to ipynb /tmp/NN_name.py -o notebooks/solutions/NN_name.ipynb
 #   make derive && make check-notebooks
@@ -25,9 +30,7 @@ ch = start_chapter("NN")
 
 import torch
 
-from course_utils.results import record
-
-S = ch.sizes  # every size comes from the profile (add ChNNSizes to course_utils/profile.py)
+S = ch.sizes  # every size comes from course_utils/chapters/chNN.py (quick or full)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Theory
@@ -52,7 +55,7 @@ assert x.shape == (2, 3)
 # ## Train, visualise, explore
 #
 # `course_utils.train.train(...)` with sizes from `S`; plots from `course_utils.plotting`;
-# a widget from `course_utils.widgets`. `record("NN", "name", value)` every headline number.
+# a widget from `course_utils.widgets`. `ch.record("name", value)` every headline number.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises

@@ -19,7 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course_utils.notebooks import chapter_notebooks, repo_root
+from course_utils._maintain.notebooks import chapter_notebooks
+from course_utils.paths import repo_root
 from course_utils.profile import current_profile
 
 VENDOR_PACKAGES = ("reveal.js@4.0.2", "jquery@2.2.4", "requirejs@2.1.10", "mathjax@2.7.7",

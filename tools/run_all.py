@@ -15,12 +15,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from course_utils.chapters import all_chapters
-from course_utils.notebooks import KERNEL_NAME, chapter_notebooks, repo_root
+from course_utils._maintain.notebooks import KERNEL_NAME, chapter_notebooks
+from course_utils._maintain.readme import update_readme
+from course_utils.paths import repo_root
 from course_utils.profile import current_profile
-from course_utils.results import load_results, record, update_readme
-
-CHAPTER_BEGIN, CHAPTER_END = "<!-- chapter-table:begin -->", "<!-- chapter-table:end -->"
+from course_utils.results import record
 
 
 def run_notebook(path: Path, out_dir: Path, timeout: int) -> float:
@@ -34,33 +33,6 @@ def run_notebook(path: Path, out_dir: Path, timeout: int) -> float:
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir / path.name)
     return seconds
-
-
-def chapter_table() -> str:
-    """Markdown chapter table: status and recorded runtimes per profile."""
-    root = repo_root()
-    lines = ["| # | chapter | notebook | status | quick runtime | full runtime |",
-             "|---|---|---|---|---|---|"]
-    for info in all_chapters():
-        exists = (root / "notebooks" / f"{info.stem}.ipynb").exists()
-        cells = []
-        for profile in ("quick", "full"):
-            entry = load_results(info.number, profile).get("runtime_s")
-            cells.append(f"{entry['value']:.0f} s" if entry else "–")
-        link = f"[{info.stem}.ipynb](notebooks/{info.stem}.ipynb)" if exists else "–"
-        status = "available" if exists else "planned"
-        lines.append(f"| {info.number} | {info.title} | {link} | {status} | {cells[0]} | "
-                     f"{cells[1]} |")
-    return "\n".join(lines)
-
-
-def update_chapter_table(readme: Path) -> None:
-    """Replace the chapter table between its markers."""
-    text = readme.read_text(encoding="utf-8")
-    head, rest = text.split(CHAPTER_BEGIN, 1)
-    _, tail = rest.split(CHAPTER_END, 1)
-    readme.write_text(f"{head}{CHAPTER_BEGIN}\n{chapter_table()}\n{CHAPTER_END}{tail}",
-                      encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         record(path.name[:2], "notebook_wall_s", round(seconds, 1), unit="s",
                note="make run-all, incl. kernel start", profile=profile)
         print(f"  done in {seconds:.1f} s")
-    readme = root / "README.md"
-    update_chapter_table(readme)
-    update_readme(readme, profile="quick")
+    update_readme(root / "README.md", profile="quick")
     print("README tables refreshed." + (f" Failed: {failed}" if failed else ""))
     return 1 if failed else 0
 

@@ -28,7 +28,6 @@ SPLIT_SIZES = {"train": 40000, "validation": 2000, "test": 2000}
 ID_OFFSETS = {"train": 0, "validation": 100_000, "test": 200_000}
 FIRST, LAST = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
 TWO_DIGIT_YEARS = (1969, 2068)  # where "%y" (00-68 -> 20xx, 69-99 -> 19xx) is right
-BEGIN, END = "<!-- stats:begin -->", "<!-- stats:end -->"
 
 MONTHS = [
     "January",
@@ -343,11 +342,9 @@ def main(argv=None) -> int:
         print(f"{s:10s} {len(data[s]):6d} rows")
     print(f"wrote {', '.join(s + '.parquet' for s in SPLITS)} to {args.out} in {seconds:.1f} s")
     if args.write_readme:
-        readme = HERE / "README.md"
-        text = readme.read_text(encoding="utf-8")
-        a, b = text.index(BEGIN) + len(BEGIN), text.index(END)
-        block = readme_block(data, seconds, args.out)
-        readme.write_text(text[:a] + "\n" + block + "\n" + text[b:], encoding="utf-8")
+        from course_utils._maintain.readme import replace_section
+
+        replace_section(HERE / "README.md", "stats", readme_block(data, seconds, args.out))
     return 0
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SPLITS = ("train", "validation", "test")
-BEGIN, END = "<!-- stats:begin -->", "<!-- stats:end -->"
 WORD_RE = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 SENT_RE = re.compile(r"(?<=[.!?])\s+")
 
@@ -330,10 +329,9 @@ def main(argv=None) -> int:
     block = report(args.data, gen_time)
     print(block)
     if args.write_readme:
-        readme = HERE / "README.md"
-        text = readme.read_text(encoding="utf-8")
-        a, b = text.index(BEGIN) + len(BEGIN), text.index(END)
-        readme.write_text(text[:a] + "\n" + block + "\n" + text[b:], encoding="utf-8")
+        from course_utils._maintain.readme import replace_section
+
+        replace_section(HERE / "README.md", "stats", block)
     return 0
 
 

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.paths import repo_root
+
 __all__ = ["import_definitions_from_notebook", "solution_notebook"]
 
 
 def solution_notebook(filename: str) -> Path:
     """The path of ``notebooks/solutions/<filename>`` in the course repository."""
-    from course_utils.notebooks import repo_root
-
     return repo_root() / "notebooks" / "solutions" / filename
 
 

@@ -3,7 +3,7 @@
 One source of truth: ``notebooks/solutions/NN_name.ipynb``. Exercise code between
 ``### BEGIN SOLUTION`` and ``### END SOLUTION`` is replaced by a ``NotImplementedError``
 stub in the student notebook ``notebooks/NN_name.ipynb``; cells tagged ``solution`` are
-dropped. ``python -m course_utils.notebooks derive`` writes the student notebooks,
+dropped. ``python -m course_utils._maintain.notebooks derive`` writes the student notebooks,
 ``... check`` fails if they drifted or if a chapter breaks the shape of spec §6.
 """
 
@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_utils.paths import repo_root
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 KERNEL_NAME = "transformers-course"
 KERNEL_DISPLAY = "Python (transformers-course)"
@@ -27,11 +29,6 @@ CHAPTER_RE = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 _FORBIDDEN = [(re.compile(r"^\s*[!%]\s*pip\b", re.M), "installs packages with !pip/%pip"),
               (re.compile(r"^\s*from\s+\S+\s+import\s+\*", re.M), "uses `import *`"),
               (re.compile(r"trust_remote_code\s*=\s*True"), "uses trust_remote_code=True")]
-
-
-def repo_root() -> Path:
-    """The course repository."""
-    return Path(__file__).resolve().parents[1]
 
 
 def _stub_lines(lines: list[str], where: str) -> list[str]:
