@@ -22,13 +22,28 @@ __all__ = ["scaled_dot_product_attention", "causal_mask", "padding_mask", "lengt
            "combine_masks", "KVCache", "MultiHeadAttention", "AdditiveAttention", "LuongAttention"]
 
 
-def _check_mask(mask: torch.Tensor, scores_shape: torch.Size) -> None:
-    check_type("mask", mask, torch.Tensor)
-    try:
-        torch.broadcast_shapes(mask.shape, scores_shape)
-    except RuntimeError:
-        raise ValueError(f"mask of shape {tuple(mask.shape)} cannot be broadcast to the "
-                         f"scores' shape {tuple(scores_shape)} (..., T_q, T_k)") from None
+def _check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+               mask: torch.Tensor | None) -> None:
+    """Validate the inputs of ``scaled_dot_product_attention`` (shapes and the mask)."""
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        check_type(name, t, torch.Tensor)
+        if t.ndim < 2:
+            raise ValueError(f"{name} must have shape (..., T, d), got {tuple(t.shape)}")
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(f"q and k must share the last dimension d_k, got q {tuple(q.shape)} "
+                         f"and k {tuple(k.shape)}")
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"k and v must have the same number of keys T_k, got k "
+                         f"{tuple(k.shape)} and v {tuple(v.shape)}")
+    if mask is not None:
+        check_type("mask", mask, torch.Tensor)
+        scores_shape = (*torch.broadcast_shapes(q.shape[:-2], k.shape[:-2]),
+                        q.shape[-2], k.shape[-2])
+        try:
+            torch.broadcast_shapes(mask.shape, scores_shape)
+        except RuntimeError:
+            raise ValueError(f"mask of shape {tuple(mask.shape)} cannot be broadcast to the "
+                             f"scores' shape {tuple(scores_shape)} (..., T_q, T_k)") from None
 
 
 def scaled_dot_product_attention(
@@ -41,21 +56,11 @@ def scaled_dot_product_attention(
     attn_weights (..., T_q, T_k). A query whose keys are all masked gets uniform weights
     instead of NaN (masked scores are set to the dtype's minimum, not -inf).
     """
-    for name, t in (("q", q), ("k", k), ("v", v)):
-        check_type(name, t, torch.Tensor)
-        if t.ndim < 2:
-            raise ValueError(f"{name} must have shape (..., T, d), got {tuple(t.shape)}")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"q and k must share the last dimension d_k, got q {tuple(q.shape)} "
-                         f"and k {tuple(k.shape)}")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"k and v must have the same number of keys T_k, got k "
-                         f"{tuple(k.shape)} and v {tuple(v.shape)}")
+    _check_qkv(q, k, v, mask)
     check_float("dropout_p", dropout_p, min_value=0.0, max_value=1.0)
     scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
     scores = torch.matmul(q, k.transpose(-2, -1)) * scale  # (..., T_q, T_k)
     if mask is not None:
-        _check_mask(mask, scores.shape)
         if mask.dtype == torch.bool:
             scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
         else:
@@ -181,17 +186,9 @@ class MultiHeadAttention(nn.Module):
         b, _, t, _ = x.shape
         return x.transpose(1, 2).contiguous().view(b, t, self.d_model)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None, *,
-                attn_mask: torch.Tensor | None = None,
-                key_padding_mask: torch.Tensor | None = None, need_weights: bool = True,
-                kv_cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Attend from ``x`` (B, T_q, d_model) to ``context`` (B, T_k, kv_dim) or to ``x``.
-
-        ``attn_mask``: bool (True = may attend) or additive float, broadcastable to
-        (B, n_heads, T_q, T_k). ``key_padding_mask``: bool (B, T_k), True at real keys.
-        The causal mask of ``is_causal`` is added here. ``kv_cache`` (self-attention only)
-        appends this call's keys/values to the cache and attends over all of them.
-        """
+    def _check_inputs(self, x: torch.Tensor, context: torch.Tensor | None,
+                      kv_cache: KVCache | None) -> None:
+        """Validate ``forward``'s tensors: (B, T, d_model) queries, (B, T, kv_dim) context."""
         check_type("x", x, torch.Tensor)
         check_ndim("x", x, 3)
         if x.shape[-1] != self.d_model:
@@ -206,6 +203,20 @@ class MultiHeadAttention(nn.Module):
         if source.shape[-1] != self.k_proj.in_features:
             raise ValueError(f"context must have last dimension {self.k_proj.in_features}, "
                              f"got {tuple(source.shape)}")
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None, *,
+                attn_mask: torch.Tensor | None = None,
+                key_padding_mask: torch.Tensor | None = None, need_weights: bool = True,
+                kv_cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Attend from ``x`` (B, T_q, d_model) to ``context`` (B, T_k, kv_dim) or to ``x``.
+
+        ``attn_mask``: bool (True = may attend) or additive float, broadcastable to
+        (B, n_heads, T_q, T_k). ``key_padding_mask``: bool (B, T_k), True at real keys.
+        The causal mask of ``is_causal`` is added here. ``kv_cache`` (self-attention only)
+        appends this call's keys/values to the cache and attends over all of them.
+        """
+        source = x if context is None else context
+        self._check_inputs(x, context, kv_cache)
         q = self.split_heads(self.q_proj(x))  # (B, h, T_q, d_head)
         k = self.split_heads(self.k_proj(source))  # (B, h, T_k, d_head)
         v = self.split_heads(self.v_proj(source))
@@ -214,12 +225,7 @@ class MultiHeadAttention(nn.Module):
         t_q, t_k = q.shape[2], k.shape[2]
         mask = attn_mask
         if key_padding_mask is not None:
-            check_type("key_padding_mask", key_padding_mask, torch.Tensor)
-            if key_padding_mask.dtype != torch.bool or \
-                    tuple(key_padding_mask.shape) != (x.shape[0], t_k):
-                raise ValueError(f"key_padding_mask must be a bool tensor of shape (B, T_k) = "
-                                 f"{(x.shape[0], t_k)} (True = real key), got "
-                                 f"{key_padding_mask.dtype} {tuple(key_padding_mask.shape)}")
+            _check_key_padding(key_padding_mask, (x.shape[0], t_k))
             pad = key_padding_mask[:, None, None, :]  # (B, 1, 1, T_k)
             mask = pad if mask is None else _and_masks(mask, pad)
         if self.is_causal:
@@ -233,6 +239,14 @@ class MultiHeadAttention(nn.Module):
             out, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
                                                           dropout_p=drop), None
         return self.out_proj(self.merge_heads(out)), weights  # (B, T_q, d_model)
+
+
+def _check_key_padding(key_padding_mask: torch.Tensor, shape: tuple[int, int]) -> None:
+    check_type("key_padding_mask", key_padding_mask, torch.Tensor)
+    if key_padding_mask.dtype != torch.bool or tuple(key_padding_mask.shape) != shape:
+        raise ValueError(f"key_padding_mask must be a bool tensor of shape (B, T_k) = {shape} "
+                         f"(True = real key), got {key_padding_mask.dtype} "
+                         f"{tuple(key_padding_mask.shape)}")
 
 
 def _and_masks(mask: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
