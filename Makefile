@@ -20,7 +20,7 @@ TEST_ENV := COURSE_PROFILE=$(TEST_PROFILE) HF_HUB_OFFLINE=1 HF_HOME=$(CURDIR)/bu
 	MPLBACKEND=module://matplotlib_inline.backend_inline \
 	COURSE_RESULTS_DIR=$(CURDIR)/build/test-results PYTHONDONTWRITEBYTECODE=1
 
-.PHONY: help setup lab test test-unit test-notebooks test-after run-all slides derive \
+.PHONY: help setup lab test test-unit test-notebooks test-smoke test-after run-all slides derive \
 	check-notebooks clean distclean
 
 help:
@@ -50,7 +50,7 @@ check-notebooks: setup
 
 test: setup
 	rm -rf build/test-results
-	$(MAKE) --no-print-directory test-unit test-notebooks test-after
+	$(MAKE) --no-print-directory test-unit test-notebooks test-smoke test-after
 
 test-unit:
 	$(TEST_ENV) $(PY) -m pytest -q -n 2 -m "not browser and not targets" tests
@@ -60,6 +60,17 @@ test-unit:
 test-notebooks:
 	$(TEST_ENV) OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax \
 		--nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider $(NB_STUDENT) $(NB_SOLUTION)
+
+# The full profile's code paths (Hub models, real dataset names, full-only branches) at
+# tiny sizes, on a fixture Hub of tiny random models under the real ids: every solutions
+# notebook once. Its numbers mean nothing; its targets check that those branches ran.
+HUB_FIXTURES := $(CURDIR)/build/hub_fixtures
+test-smoke:
+	$(PY) -m course_utils._maintain.hub_fixtures $(HUB_FIXTURES)
+	$(TEST_ENV) COURSE_PROFILE=smoke COURSE_HUB_FIXTURES=$(HUB_FIXTURES) HF_HOME=$(HUB_FIXTURES) \
+		OMP_NUM_THREADS=1 $(PY) -m pytest -q -n 2 --dist loadfile --nbval-lax \
+		--nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider $(NB_SOLUTION)
+	$(TEST_ENV) COURSE_PROFILE=smoke $(PY) -m pytest -q -m targets tests/test_targets.py
 
 # Chapter targets read what the notebooks recorded; then the real-browser test.
 test-after:

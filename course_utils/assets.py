@@ -39,6 +39,9 @@ OFFLINE_ENV = {
 QUIET_ENV = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
              "HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "TOKENIZERS_PARALLELISM": "false"}
 _CACHE_VAR = "COURSE_HUB_ONLINE"  # inherited by subprocesses (torchrun, kernels)
+#: A Hugging Face cache written by ``course_utils._maintain.hub_fixtures``: when set, the
+#: course behaves as online, and the HF libraries read that cache offline (smoke tests).
+FIXTURES_VAR = "COURSE_HUB_FIXTURES"
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -105,7 +108,11 @@ def hub_status(refresh: bool = False) -> HubStatus:
     start = time.perf_counter()
     offline_flag = _env_flag("HF_HUB_OFFLINE")
     cached = None if refresh else _env_flag(_CACHE_VAR)
-    if offline_flag:
+    fixtures = os.environ.get(FIXTURES_VAR, "").strip()
+    if fixtures:
+        status = HubStatus(True, f"fixture Hub in {fixtures}: tiny random models under the "
+                                 "real ids, for smoke tests", 0.0)
+    elif offline_flag:
         status = HubStatus(False, "HF_HUB_OFFLINE=1 is set", 0.0)
     elif cached is not None:
         status = HubStatus(cached, "decided earlier in this session", 0.0)
@@ -123,7 +130,10 @@ def configure_hub_env(refresh: bool = False) -> HubStatus:
         os.environ.setdefault(key, value)
     status = hub_status(refresh=refresh)
     os.environ[_CACHE_VAR] = "1" if status.online else "0"
-    if not status.online:
+    fixtures = os.environ.get(FIXTURES_VAR, "").strip()
+    if fixtures:  # "online", but every file comes from the fixture cache
+        os.environ["HF_HOME"] = str(Path(fixtures).resolve())
+    if not status.online or fixtures:
         os.environ.update(OFFLINE_ENV)
         late = [m for m in ("huggingface_hub", "transformers", "datasets") if m in sys.modules]
         if late:

@@ -279,10 +279,13 @@ def _hf_images_to_tensor(column: Any) -> torch.Tensor:
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float() / 255.0
 
 
-def load_cifar10(seed: int = 0, *, train_fraction: float = 1.0, val_size: int = 5000,
+def load_cifar10(seed: int = 0, *, train_fraction: float = 1.0, val_size: int | None = None,
                  test_fraction: float = 1.0, name: str = "uoft-cs/cifar10",
                  fallback: bool = True, **load_kwargs: Any) -> ImageSplits:
     """CIFAR-10 (32x32 RGB) from the Hub, with a stratified validation split from train.
+
+    ``val_size`` images of the training split become the validation split (default: 10 %,
+    i.e. 5,000 of CIFAR-10's 50,000).
 
     Offline (or when the Hub fails) it prints one line and returns the digits instead
     (``fallback=False`` raises). ``name`` may also be a builder such as ``"parquet"``
@@ -291,7 +294,8 @@ def load_cifar10(seed: int = 0, *, train_fraction: float = 1.0, val_size: int = 
     check_int("seed", seed, min_value=0)
     _check_fraction("train_fraction", train_fraction)
     _check_fraction("test_fraction", test_fraction)
-    check_int("val_size", val_size, min_value=1)
+    if val_size is not None:
+        check_int("val_size", val_size, min_value=1)
     from course_utils.assets import load_text_dataset
 
     loaded = load_text_dataset(
@@ -303,6 +307,7 @@ def load_cifar10(seed: int = 0, *, train_fraction: float = 1.0, val_size: int = 
         return data
     dataset = loaded.value
     train_labels = np.asarray(dataset["train"]["label"])
+    val_size = max(1, round(0.1 * len(train_labels))) if val_size is None else val_size
     if val_size >= len(train_labels):
         raise ValueError(f"val_size={val_size} must be smaller than the {len(train_labels)} "
                          f"training images")

@@ -2,7 +2,9 @@
 
 ``COURSE_PROFILE=quick|full|auto`` (default ``auto``: ``full`` when CUDA is available,
 else ``quick``). ``quick`` finishes every chapter in <= 120 s on a 2-core CPU; ``full`` is
-the real thing on one GPU. Notebooks read sizes only through the returned ``Profile``:
+the real thing on one GPU. ``smoke`` (for CI) takes the full profile's code paths -- Hub
+models, real dataset names -- at tiny sizes, on the fixture Hub
+(``course_utils._maintain.hub_fixtures``); its numbers mean nothing. Notebooks read sizes only through the returned ``Profile``:
 the few course-wide knobs as attributes, a chapter's own sizes via ``ch.sizes`` (defined
 in ``course_utils/chapters/chNN.py``).
 """
@@ -13,7 +15,7 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
-from course_utils.chapters import PROFILE_NAMES, get_chapter
+from course_utils.chapters import PROFILE_NAMES, SMOKE, get_chapter
 from course_utils.validation import check_choice
 
 
@@ -29,11 +31,7 @@ class Profile:
 
     def sizes(self, chapter: str) -> Any:
         """Return the frozen size dataclass of ``chapter`` (e.g. ``"01"``) for this profile."""
-        spec = get_chapter(chapter)
-        if self.name not in spec.sizes:
-            raise KeyError(f"chapter {chapter!r} defines no sizes for profile {self.name!r} "
-                           f"(course_utils/chapters/ch{chapter}.py)")
-        return spec.sizes[self.name]
+        return get_chapter(chapter).sizes_for(self.name)
 
     def describe(self, chapter: str | None = None) -> str:
         """One line for the notebook banner (names the chapter's size class if given)."""
@@ -50,12 +48,14 @@ _BASE = {
     # oversubscription made training 10-15x slower when measured.
     "quick": dict(data_fraction=0.25, use_hub_models=False, torch_threads=1),
     "full": dict(data_fraction=1.0, use_hub_models=True, torch_threads=None),
+    SMOKE: dict(data_fraction=0.25, use_hub_models=True, torch_threads=1),
 }
+_NAMES = (*PROFILE_NAMES, SMOKE)
 
 
 def get_profile(name: str, reason: str = "requested") -> Profile:
-    """Build the named profile (``quick`` or ``full``)."""
-    check_choice("profile name", name, PROFILE_NAMES)
+    """Build the named profile (``quick``, ``full`` or ``smoke``)."""
+    check_choice("profile name", name, _NAMES)
     return Profile(name=name, reason=reason, **_BASE[name])
 
 
@@ -68,9 +68,9 @@ def _cuda_available() -> bool:
 
 
 def current_profile() -> Profile:
-    """Read ``COURSE_PROFILE`` (quick|full|auto, default auto) and return the profile."""
+    """Read ``COURSE_PROFILE`` (quick|full|smoke|auto, default auto) and return the profile."""
     raw = os.environ.get("COURSE_PROFILE", "auto").strip().lower() or "auto"
-    check_choice("COURSE_PROFILE", raw, (*PROFILE_NAMES, "auto"))
+    check_choice("COURSE_PROFILE", raw, (*_NAMES, "auto"))
     if raw != "auto":
         return get_profile(raw, reason="COURSE_PROFILE")
     if _cuda_available():

@@ -13,9 +13,9 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-from course_utils.chapters.spec import PROFILE_NAMES, ChapterSpec, Target
+from course_utils.chapters.spec import PROFILE_NAMES, SMOKE, ChapterSpec, Target
 
-__all__ = ["ChapterSpec", "Target", "PROFILE_NAMES", "all_chapters", "get_chapter", "PLANNED"]
+__all__ = ["ChapterSpec", "Target", "PROFILE_NAMES", "SMOKE", "all_chapters", "get_chapter", "PLANNED"]
 
 #: Rows of chapters that have no module yet (number -> (stem, title)).
 PLANNED: dict[str, tuple[str, str]] = {

@@ -29,9 +29,12 @@ CHAPTER = ChapterSpec(
                        train_steps=3000, n_train=65536, n_test=16384),
     ),
     targets=(
+        Target("gpt2_config_source", "==", "hub", "the Hub branch loaded gpt2's config",
+               profiles=("smoke",)),
         Target("env_ok", "==", True, "the environment check passes"),
         Target("scaling_fit_r2", ">=", 0.9, "the power law fits the measured losses"),
     ),
     runtime_budget_s=30.0,
     checkers="course_utils.exercises.ch00",
+    smoke=dict(widths=(2, 4, 8, 16), depth=2, train_steps=60, n_train=1024, n_test=512),
 )

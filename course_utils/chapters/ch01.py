@@ -59,4 +59,7 @@ CHAPTER = ChapterSpec(
         Target("toy_reversal_long_gap", ">=", 0.5, "attention - no attention on long inputs"),
     ),
     checkers="course_utils.exercises.ch01",
+    smoke=dict(n_test=200, gru_emb=16, gru_hidden=32, gru_steps=20, tf_d_model=32, tf_heads=2,
+               tf_enc_layers=1, tf_dec_layers=1, tf_d_ff=64, tf_steps=20, toy_hidden=32,
+               toy_steps=20, toy_n_test=200),
 )

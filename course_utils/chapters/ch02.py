@@ -55,6 +55,8 @@ CHAPTER = ChapterSpec(
                        beam_widths=(1, 2, 4, 8, 16), kv_repeats=5),
     ),
     targets=(
+        Target("hub_gpt2_p_positive", ">=", 0.0, "the pretrained GPT-2 branch ran",
+               profiles=("smoke",)),
         Target("gpt_vs_bigram_ratio", "<=", 0.8, "GPT val perplexity <= 0.8 x bigram"),
         Target("hf_parity_max_abs_diff", "<=", 1e-4, "our GPT == HF GPT2LMHeadModel"),
         Target("hf_greedy_match", "==", 1.0, "greedy generation identical to HF"),
@@ -62,4 +64,9 @@ CHAPTER = ChapterSpec(
         Target("kv_cache_identical", "==", 1.0, "KV-cache generation == no-cache"),
     ),
     checkers="course_utils.exercises.ch02",
+    smoke=dict(char_reviews=500, char_orders=(1, 2, 3), bpe_demo_reviews=200,
+               bpe_demo_merges=50, vocab_size=512, tokenizer_reviews=1000, train_reviews=1000,
+               val_reviews=100, preset="course-micro", context=64, batch_size=8,
+               train_steps=20, warmup_steps=5, eval_every=10, eval_tokens=1024, new_tokens=8,
+               temperatures=(0.5, 1.0), samples=2, beam_widths=(1, 2), kv_repeats=1),
 )

@@ -51,6 +51,8 @@ CHAPTER = ChapterSpec(
                        hub_model="google-bert/bert-base-uncased", hub_finetune_steps=600),
     ),
     targets=(
+        Target("hub_bert_test_acc", ">=", 0.0, "the bert-base-uncased branch ran",
+               profiles=("smoke",)),
         Target("hf_parity_max_abs_diff", "<=", 1e-4, "our BERT == HF BertForMaskedLM"),
         Target("mask_stats_max_dev_pp", "<=", 0.5, "masking within 0.5 pp of 15/80/10/10"),
         Target("mask_stats_tokens", ">=", 100_000, "mask statistics over >= 100k tokens"),
@@ -63,4 +65,8 @@ CHAPTER = ChapterSpec(
                "from-scratch run recorded and trained"),
     ),
     checkers="course_utils.exercises.ch03",
+    smoke=dict(max_len=64, stats_reviews=500, hidden_size=32, layers=1, heads=2,
+               pretrain_batch=16, pretrain_steps=20, pretrain_warmup=5, eval_every=10,
+               eval_reviews=50, finetune_labels=200, finetune_batch=16, finetune_steps=10,
+               identity_steps=10, hub_finetune_steps=5),
 )

@@ -54,9 +54,14 @@ CHAPTER = ChapterSpec(
                        probe_train=10000, probe_test=2000, probe_steps=1500),
     ),
     targets=(
+        Target("probe_test_acc", ">=", 0.0, "the pretrained ViT + CIFAR-10 branch ran",
+               profiles=("smoke",)),
         Target("vit_test_acc", ">=", 0.95, "ViT on digits reaches 0.95 test accuracy"),
         Target("vit_train_seconds", "<=", 60.0, "within 60 s of training"),
         Target("hf_parity_max_abs_diff", "<=", 1e-4, "our ViT == HF ViTModel"),
     ),
     checkers="course_utils.exercises.ch04",
+    smoke=dict(d_model=32, n_layers=1, n_heads=2, d_ff=64, cnn_width=8, batch_size=32,
+               train_steps=10, warmup_steps=2, eval_every=5, data_fractions=(0.5,),
+               sweep_steps=5, n_analysis=8, probe_train=64, probe_test=32, probe_steps=5),
 )

@@ -51,4 +51,7 @@ CHAPTER = ChapterSpec(
         Target("warmup_gain_nats", ">=", 0.1, "warmup makes a measurable difference"),
     ),
     checkers="course_utils.exercises.ch09",
+    smoke=dict(landscape_steps=20, toy_steps=50, mlp_depth=6, mlp_width=32, lm_chars=50_000,
+               lm_context=32, lm_batch=8, lm_width=32, lm_layers=2, lm_steps=20, lm_warmup=5,
+               seeds=(0,), finder_steps=20, widget_steps=50),
 )

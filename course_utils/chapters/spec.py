@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq}
-PROFILE_NAMES = ("quick", "full")
+PROFILE_NAMES = ("quick", "full")  # the two profiles whose sizes a chapter defines
+SMOKE = "smoke"  # the full profile's code paths at tiny sizes, on the fixture Hub (CI)
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,10 @@ class Target:
     def __post_init__(self) -> None:
         if self.op not in _OPS:
             raise ValueError(f"op must be one of {sorted(_OPS)}, got {self.op!r} ({self.name})")
-        unknown = set(self.profiles) - set(PROFILE_NAMES)
+        unknown = set(self.profiles) - {*PROFILE_NAMES, SMOKE}
         if unknown:
-            raise ValueError(f"profiles must be among {PROFILE_NAMES}, got {sorted(unknown)}")
+            raise ValueError(f"profiles must be among {(*PROFILE_NAMES, SMOKE)}, "
+                             f"got {sorted(unknown)}")
 
     def holds(self, value: Any) -> bool:
         """True if ``value`` meets the target."""
@@ -45,6 +47,9 @@ class ChapterSpec:
     targets: tuple[Target, ...] = ()
     runtime_budget_s: float = 120.0  # quick-profile wall time of the notebook
     checkers: str | None = None  # module of the exercise checkers (None: none)
+    # smoke profile = the full sizes with these fields replaced (tiny, seconds on a CPU);
+    # its targets (profiles=("smoke",)) check that the full-profile branches ran
+    smoke: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (len(self.number) == 2 and self.number.isdigit()):
@@ -55,6 +60,18 @@ class ChapterSpec:
             raise ValueError(f"chapter {self.number}: sizes needs exactly {PROFILE_NAMES}, "
                              f"got {sorted(self.sizes)}")
         object.__setattr__(self, "sizes", MappingProxyType(dict(self.sizes)))
+        object.__setattr__(self, "smoke", MappingProxyType(dict(self.smoke)))
+        if self.smoke and not self.sizes:
+            raise ValueError(f"chapter {self.number}: smoke overrides need full sizes")
+
+    def sizes_for(self, profile: str) -> Any:
+        """The size dataclass of ``profile`` (``smoke``: full with the smoke overrides)."""
+        if profile == SMOKE and "full" in self.sizes:
+            return replace(self.sizes["full"], **self.smoke)
+        if profile not in self.sizes:
+            raise KeyError(f"chapter {self.number!r} defines no sizes for profile {profile!r} "
+                           f"(course_utils/chapters/ch{self.number}.py)")
+        return self.sizes[profile]
 
     def notebook(self, root: Path, solution: bool = True) -> Path:
         """Path of the chapter's solution (or student) notebook under ``root``."""
