@@ -189,7 +189,7 @@ def _tensor_mismatch(got: torch.Tensor, expected: torch.Tensor, atol: float, rto
         bad = ~torch.isclose(g, e, atol=atol, rtol=rtol, equal_nan=True)
         if bool(bad.any()):
             diff = (g - e).abs()[bad]
-            worst = float(diff.nan_to_num(nan=float("inf")).max())
+            worst = float(torch.where(diff.isnan(), float("inf"), diff).max())
             index = tuple(int(i) for i in bad.nonzero()[0])
             return (f"{int(bad.sum())} of {bad.numel()} values differ (max |got - expected| = "
                     f"{worst:.3g}); the first at index {index}: got {_fmt_number(float(g[index]))}"
