@@ -91,7 +91,8 @@ def schedule_demo_training(schedule: Callable[[int], float], total_steps: int, *
     try:
         history = train(model, optimizer, batch, mse,
                         TrainConfig(max_steps=total_steps, grad_clip=None, progress=False,
-                                    eval_every=max(1, total_steps // points)),
+                                    eval_every=max(1, total_steps // points),
+                                    nonfinite="stop"),  # a too-high peak LR ends the curve
                         scheduler=as_scheduler(optimizer, schedule),
                         eval_fn=lambda m: {"loss": float(mse(m, (x_te, y_te)))})
     finally:
