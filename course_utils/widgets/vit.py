@@ -11,7 +11,8 @@ import torch
 from matplotlib.figure import Figure
 
 from course_utils.validation import check_int
-from course_utils.widgets.attention import attention_stack, plot_attention
+from course_utils.widgets.attention import (attention_stack, check_patch_tiling, patch_prefix,
+                                           plot_attention)
 from course_utils.widgets.base import FigureExplorer
 
 __all__ = ["vit_patch_tokens", "plot_vit_attention", "ViTAttentionExplorer"]
@@ -32,7 +33,7 @@ def vit_patch_tokens(patch_grid: tuple[int, int], n_prefix: int = 1) -> list[str
 def plot_vit_attention(weights: Any, images: Any, *, patch_grid: tuple[int, int],
                        image: int = 0, layer: int | str = 0, head: int | str = "mean",
                        query: int = 0, captions: Sequence[str] | None = None,
-                       residual: float = 0.5) -> Figure:
+                       residual: float = 0.5, n_prefix: int | None = None) -> Figure:
     """``plot_attention`` for image ``image`` of a batch; ``layer="rollout"`` shows the rollout.
 
     ``weights``: (n_images, layers, heads, T, T) with the [CLS] token first; ``images``:
@@ -46,17 +47,18 @@ def plot_vit_attention(weights: Any, images: Any, *, patch_grid: tuple[int, int]
         raise ValueError(f"weights must be (n_images, layers, heads, T, T), got {tuple(w.shape)}")
     if not 0 <= image < w.shape[0]:
         raise ValueError(f"image must be in 0..{w.shape[0] - 1}, got {image}")
-    tokens = vit_patch_tokens(patch_grid, n_prefix=w.shape[-1] - patch_grid[0] * patch_grid[1])
+    n_prefix = patch_prefix(w.shape[-1], patch_grid, n_prefix)
+    tokens = vit_patch_tokens(patch_grid, n_prefix=n_prefix)
     caption = captions[image] if captions is not None else f"image {image}"
     picture = images[image]
     if layer == ROLLOUT:
         rollout = attention_rollout(w[image], residual=residual)  # (T, T)
         return plot_attention(rollout[None, None], tokens, layer=0, head=0, query=query,
-                              image=picture, patch_grid=patch_grid,
+                              image=picture, patch_grid=patch_grid, n_prefix=n_prefix,
                               title=f"{caption} · attention rollout over {w.shape[1]} layers")
     head_name = "mean of heads" if head == "mean" else f"head {head}"
     return plot_attention(w[image], tokens, layer=layer, head=head, query=query, image=picture,
-                          patch_grid=patch_grid, title=f"{caption} · layer {layer} · {head_name}")
+                          patch_grid=patch_grid, n_prefix=n_prefix, title=f"{caption} · layer {layer} · {head_name}")
 
 
 class ViTAttentionExplorer(FigureExplorer):
@@ -72,21 +74,25 @@ class ViTAttentionExplorer(FigureExplorer):
     def __init__(self, weights: Any, images: Any, *, patch_grid: tuple[int, int],
                  captions: Sequence[str] | None = None, image: int = 0, layer: int | None = None,
                  query: int = 0, title: str = "ViT attention explorer",
-                 height: str = "560px") -> None:
+                 height: str = "560px", n_prefix: int | None = None) -> None:
         w = weights.detach().cpu() if hasattr(weights, "detach") else torch.as_tensor(weights)
         if w.ndim != 5:
             raise ValueError(f"weights must be (n_images, layers, heads, T, T), got "
                              f"{tuple(w.shape)}")
         n_images, n_layers, n_heads, t_q, t_k = w.shape
-        if t_q != t_k or t_k < patch_grid[0] * patch_grid[1]:
+        if t_q != t_k:
             raise ValueError(f"weights must be square self-attention over [CLS] + "
                              f"{patch_grid[0]}x{patch_grid[1]} patches, got {tuple(w.shape)}")
+        n_prefix = patch_prefix(t_k, patch_grid, n_prefix)
         if len(images) != n_images:
             raise ValueError(f"got {len(images)} images for {n_images} attention maps")
         if captions is not None and len(captions) != n_images:
             raise ValueError(f"got {len(captions)} captions for {n_images} images")
+        first = np.asarray(images[0].detach().cpu() if hasattr(images[0], "detach") else images[0])
+        check_patch_tiling(first.shape[-2:] if first.ndim == 3 and first.shape[0] in (1, 3)
+                           else first.shape[:2], patch_grid)
         attention_stack(w[0])  # validates the values (finite, >= 0)
-        tokens = vit_patch_tokens(patch_grid, n_prefix=t_k - patch_grid[0] * patch_grid[1])
+        tokens = vit_patch_tokens(patch_grid, n_prefix=n_prefix)
         names = list(captions) if captions is not None else [f"image {i}" for i in range(n_images)]
         style = {"description_width": "initial"}
         controls = {
@@ -105,6 +111,6 @@ class ViTAttentionExplorer(FigureExplorer):
         self.weights = w
         super().__init__(plot_vit_attention, controls, height=height, title=title,
                          fixed={"weights": w, "images": images, "patch_grid": tuple(patch_grid),
-                                "captions": names},
+                                "captions": names, "n_prefix": n_prefix},
                          css_class="course-vit-attention-explorer")
         self.add_class("course-attention-explorer")
