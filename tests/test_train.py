@@ -347,6 +347,7 @@ def test_every_single_bit_flip_is_detected(tmp_path):
             load_checkpoint(path)
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 def test_checkpoints_keep_the_umask_and_stale_temp_files_are_swept(tmp_path):
     old = os.umask(0o022)
     try:
