@@ -463,7 +463,8 @@ def run_check_parts(name: str, parts: Sequence[Part]) -> CheckResult:
     if statuses == {NOT_ATTEMPTED}:
         message = _NOT_ATTEMPTED_TEXT
     else:
-        message = "\n  " + "\n  ".join(lines)
+        done = sum(r.status == PASSED for r in results)
+        message = f"{done} of {len(parts)} functions pass\n  " + "\n  ".join(lines)
     return _finish(CheckResult(name, status, passed, total, message))
 
 
