@@ -328,6 +328,8 @@ def _changed_input(original: Any, given: Any) -> str | None:
                 if found:
                     return found
             return None
+        if isinstance(o, (int, float, str, bytes)) and o is not g:
+            return where if type(o) is not type(g) or o != g else None
         return None
 
     try:

@@ -1,4 +1,4 @@
-"""Chapter 03 checkers: the notebook's answers pass, plausible wrong answers are rejected, stubs wait."""
+"""Chapter 03 checkers: the notebook's answers pass, plausible wrong answers fail, stubs wait."""
 
 import pytest
 import torch

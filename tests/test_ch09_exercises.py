@@ -1,4 +1,4 @@
-"""Chapter 09 checkers: the notebook's answers pass, plausible wrong answers are rejected, stubs wait."""
+"""Chapter 09 checkers: the notebook's answers pass, plausible wrong answers fail, stubs wait."""
 
 import math
 

@@ -187,6 +187,14 @@ def test_inputs_unchanged_option(monkeypatch):
                        reference=lambda d: {**d, "new": 1}, inputs_unchanged=True)
     assert result.status == FAILED
 
+    def edits_a_count(d):
+        d["a"] += 1
+        return {"a": 1}
+
+    result = run_check("x", edits_a_count, [Case(args=({"a": 1},))], reference=dict,
+                       inputs_unchanged=True)
+    assert result.status == FAILED and "argument number 1" in result.message
+
 
 def test_parts_give_partial_credit(monkeypatch):
     monkeypatch.delenv("COURSE_EXPECT_SOLVED", raising=False)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from course_utils.checking import Case, CheckResult, Part, compare, run_check, run_check_parts
+from course_utils.checking import Case, CheckResult, Part, run_check, run_check_parts
 
 
 def _gen(seed: int) -> torch.Generator:

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import generation, tokenization
-from course_utils.checking import Case, CheckResult, compare, run_check
+from course_utils.checking import Case, CheckResult, run_check
 
 
 def _logits(seed: int, *shape: int, scale: float = 2.0) -> torch.Tensor:

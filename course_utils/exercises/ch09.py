@@ -83,8 +83,8 @@ def check_warmup_cosine_lr(fn: Callable) -> CheckResult:
     return run_check("Exercise 3 · warmup_cosine_lr", fn, [Case(args=a) for a in args],
                      reference=_warmup_cosine_lr, atol=1e-12, rtol=1e-9,
                      hint="warmup: peak*t/warmup for t < warmup; then progress p = (t - warmup)/"
-                          "(total - warmup), clamped to at most 1 (min_lr after total_steps), and lr = "
-                          "min + (peak - min)*(1 + cos(pi*p))/2.")
+                          "(total - warmup), clamped to at most 1 (min_lr after total_steps), "
+                          "and lr = min + (peak - min)*(1 + cos(pi*p))/2.")
 
 
 def _cosine_restarts_lr(step, lr, t_0, t_mult=1, min_lr=0.0):

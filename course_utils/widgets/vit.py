@@ -58,7 +58,8 @@ def plot_vit_attention(weights: Any, images: Any, *, patch_grid: tuple[int, int]
                               title=f"{caption} · attention rollout over {w.shape[1]} layers")
     head_name = "mean of heads" if head == "mean" else f"head {head}"
     return plot_attention(w[image], tokens, layer=layer, head=head, query=query, image=picture,
-                          patch_grid=patch_grid, n_prefix=n_prefix, title=f"{caption} · layer {layer} · {head_name}")
+                          patch_grid=patch_grid, n_prefix=n_prefix,
+                          title=f"{caption} · layer {layer} · {head_name}")
 
 
 class ViTAttentionExplorer(FigureExplorer):
