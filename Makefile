@@ -12,6 +12,11 @@ KERNEL      := transformers-course
 NB_STUDENT  := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NB_SOLUTION := $(sort $(wildcard notebooks/solutions/[0-9][0-9]_*.ipynb))
 CELL_TIMEOUT ?= 300
+# Extra JupyterLab flags, e.g. `make lab LAB_ARGS="--no-browser --port=8890"`. As root (the
+# default user of Docker containers and many cloud VMs) Jupyter refuses to start without
+# --allow-root, so the lab target adds it for uid 0.
+LAB_ARGS    ?=
+LAB_ROOT    := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 # Tests run like CI: quick profile, offline. (`make test TEST_PROFILE=full` on a GPU runner.)
 TEST_PROFILE ?= quick
 # HF_HUB_OFFLINE=1 is enough: importing course_utils sets the other offline and quiet
@@ -40,7 +45,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks/
 
 derive: setup
 	$(PY) -m course_utils._maintain.notebooks derive

@@ -27,6 +27,7 @@ T = TypeVar("T")
 DEFAULT_ENDPOINT = "https://huggingface.co"
 PROBE_TIMEOUT_S = 2.0
 PROBE_PATH = "/openai-community/gpt2/resolve/main/config.json"
+HUB_HEADER = "X-Repo-Commit"  # set by the Hub (and its mirrors) on every resolve answer
 #: Environment variables set when the Hub is unreachable (or HF_HUB_OFFLINE=1 was given).
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -71,8 +72,10 @@ def _env_flag(name: str) -> bool | None:
 def probe_hub(endpoint: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> bool:
     """True if the Hub answers an HTTP HEAD for a small public file within ``timeout`` s.
 
-    A bare TCP connect is not enough: proxies and captive portals accept any connection,
-    so the probe asks for ``openai-community/gpt2``'s config and wants a 2xx/3xx answer.
+    A bare TCP connect is not enough: proxies and captive portals accept any connection
+    and answer with redirects or login pages. So the probe asks for
+    ``openai-community/gpt2``'s config and wants a 2xx/3xx answer that carries the Hub's
+    ``X-Repo-Commit`` header (what ``huggingface_hub`` itself relies on).
     """
     if timeout <= 0:
         raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
@@ -88,9 +91,10 @@ def probe_hub(endpoint: str | None = None, timeout: float = PROBE_TIMEOUT_S) -> 
         try:
             conn = conn_cls(url.hostname, url.port, timeout=timeout)
             conn.request("HEAD", f"{url.path.rstrip('/')}{PROBE_PATH}")
-            status = conn.getresponse().status
+            response = conn.getresponse()
+            genuine = response.getheader(HUB_HEADER) is not None
             conn.close()
-            result.append(200 <= status < 400)
+            result.append(200 <= response.status < 400 and genuine)
         except Exception:  # any failure (DNS, TLS, proxy, protocol) means "not usable"
             result.append(False)
 
@@ -159,6 +163,28 @@ def is_online() -> bool:
     return hub_status().online
 
 
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the network or the Hub failed" (not a bug in the caller's code).
+
+    ``OSError`` covers connection, DNS and timeout errors, ``requests``' errors and
+    ``huggingface_hub``'s HTTP and not-cached errors; ``httpx``'s (e.g. ``TooManyRedirects``
+    from a captive portal) are not OSErrors and are added when installed.
+    """
+    errors: list[type[BaseException]] = [OSError, ValueError]
+    for module_name in ("httpx", "httpx2"):
+        try:
+            errors.append(__import__(module_name).HTTPError)
+        except (ImportError, AttributeError):
+            pass
+    try:
+        from huggingface_hub import errors as hub_errors
+
+        errors.append(hub_errors.HfHubHTTPError)
+    except (ImportError, AttributeError):
+        pass
+    return tuple(errors)
+
+
 @dataclass
 class Loaded(Generic[T]):
     """What a loader returned and where it came from (``hub``, ``local`` or ``fallback``)."""
@@ -196,7 +222,7 @@ def load_pretrained(
     try:
         value = loader(str(name), **kwargs)
         return Loaded(value, "local" if local else "hub", str(name))
-    except (OSError, ValueError) as err:  # offline/not cached -> OSError (LocalEntryNotFound)
+    except _network_errors() as err:  # offline/not cached/portal -> fall back, one line
         if fallback is None or local:
             raise
         why = "offline" if not is_online() else f"could not load ({type(err).__name__})"
@@ -227,7 +253,7 @@ def load_text_dataset(
     is_builder = "data_files" in kwargs or _is_local_dir(name)
     try:
         return Loaded(load_dataset(name, **kwargs), "local" if is_builder else "hub", name)
-    except (OSError, ValueError) as err:  # ConnectionError is an OSError
+    except _network_errors() as err:  # ConnectionError is an OSError; httpx's are not
         if fallback is None or is_builder:
             raise
         why = "offline" if not is_online() else f"could not load ({type(err).__name__})"

@@ -123,21 +123,41 @@ def _features(name: str) -> datasets.Features:
     )
 
 
+def _validate_parquet(path: Path, name: str, columns: tuple) -> None:
+    """Read ``path`` fully: a damaged file, other columns or missing values raise ValueError.
+
+    The message names the file and the command that regenerates it (a generic
+    ``DatasetGenerationError`` from ``datasets`` would name neither).
+    """
+    import pyarrow.parquet as pq
+
+    fix = f"regenerate it with `python data/{name}/generate.py --out {path.parent}`"
+    try:
+        table = pq.read_table(path)
+    except Exception as err:  # ArrowInvalid, OSError, ...: truncated or corrupted bytes
+        raise ValueError(f"{path} ({path.stat().st_size} bytes) is not a readable parquet "
+                         f"file ({type(err).__name__}: {str(err)[:160]}); {fix}") from None
+    got = tuple(table.column_names)
+    if got != columns:
+        raise ValueError(f"{path} should have the columns {list(columns)}, found {list(got)}; "
+                         f"{fix}")
+    if table.num_rows == 0:
+        raise ValueError(f"{path} has no rows; {fix}")
+    missing = {c: table.column(c).null_count for c in got if table.column(c).null_count}
+    if missing:
+        raise ValueError(f"{path} has missing (null) values in "
+                         + ", ".join(f"{c!r} ({n} of {table.num_rows} rows)"
+                                     for c, n in missing.items()) + f"; {fix}")
+
+
 def _load(
     name: str, columns: tuple, fraction: float, seed: int, stratify: str
 ) -> datasets.DatasetDict:
     """Read the three parquet splits of ``name`` and subsample them."""
     _check_args(fraction, seed)
     files = _parquet_files(name)
-    import pyarrow.parquet as pq
-
     for path in files.values():
-        got = tuple(pq.read_schema(path).names)
-        if got != columns:
-            raise ValueError(
-                f"{path} should have the columns {list(columns)}, found {list(got)}; "
-                f"regenerate it with `python data/{name}/generate.py --out {path.parent}`"
-            )
+        _validate_parquet(path, name, columns)
     import datasets  # deferred: see the module docstring
 
     dsd = datasets.load_dataset(

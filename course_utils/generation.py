@@ -43,6 +43,11 @@ def _check_logits(logits: torch.Tensor) -> None:
     if logits.ndim < 1 or not logits.is_floating_point():
         raise ValueError(f"logits must be a float tensor of shape (..., vocab), got "
                          f"{logits.dtype} {tuple(logits.shape)}")
+    nan = torch.isnan(logits)
+    if bool(nan.any()):
+        raise ValueError(f"logits contain NaN ({int(nan.sum())} of {logits.numel()} values): the "
+                         "model produced them -- check its weights (a diverged training run?) "
+                         "and its inputs")
 
 
 def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -73,9 +78,11 @@ def top_p_filter(logits: torch.Tensor, p: float | None) -> torch.Tensor:
     most likely token always survives. ``p=None`` or ``1.0`` keeps everything.
     """
     _check_logits(logits)
-    if p is None or p >= 1.0:
+    if p is None:
         return logits
     check_float("p", p, min_value=0.0, max_value=1.0, min_inclusive=False)
+    if p == 1.0:
+        return logits
     sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
     probs = sorted_logits.softmax(dim=-1)
     mass_before = probs.cumsum(dim=-1) - probs  # (..., V): probability ranked above each token

@@ -2,27 +2,33 @@
 
 Files: ``results/<profile>/<chapter>.json`` (directory overridable with
 ``COURSE_RESULTS_DIR``), one object per chapter ``{name: {value, unit, note}}``. Writes are
-atomic and merged under a file lock, so the student and solution notebooks may run at the
-same time.
+atomic and merged under a file lock (``filelock``: Linux, macOS and Windows alike), so the
+student and solution notebooks may run at the same time. Files get the user's umask
+permissions. A results file that is not valid JSON is named in the error; ``record`` moves
+it aside (``NN.json.corrupt``) and starts afresh, and the README table shows it as a row.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import math
 import os
 import re
 import tempfile
+import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+
+from filelock import FileLock
 
 from course_utils.paths import repo_root
 from course_utils.validation import check_type
 
 _CHAPTER_RE = re.compile(r"^\d\d$")
+_PROFILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
 
 def results_dir(profile: str | None = None) -> Path:
@@ -31,6 +37,10 @@ def results_dir(profile: str | None = None) -> Path:
         from course_utils.profile import current_profile
 
         profile = current_profile().name
+    check_type("profile", profile, str)
+    if not _PROFILE_RE.fullmatch(profile):
+        raise ValueError(f"profile must be a plain name such as 'quick' or 'full' (letters, "
+                         f"digits, '-', '_'), got {profile!r}")
     base = Path(os.environ.get("COURSE_RESULTS_DIR", repo_root() / "results"))
     return base / profile
 
@@ -44,20 +54,33 @@ def _check_chapter(chapter: str) -> None:
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with FileLock(str(path.with_suffix(".lock")), timeout=120):
+        yield
+
+
+def _umask_mode(mode: int = 0o666) -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return mode & ~current
 
 
 def _atomic_write_json(path: Path, data: dict[str, Any]) -> None:
+    # serialise first: a value JSON cannot hold (or NaN) fails before any file exists
+    text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, _umask_mode())  # mkstemp creates 0600
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be read (not JSON, or not ``{name: {value, ...}}``)."""
 
 
 def record(chapter: str, name: str, value: float | int | bool | str, unit: str = "",
@@ -72,9 +95,18 @@ def record(chapter: str, name: str, value: float | int | bool | str, unit: str =
     check_type("value", value, (int, float, bool, str))
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"value must be finite, got {value} for {chapter}/{name}")
+    check_type("unit", unit, str)
+    check_type("note", note, str)
     path = results_dir(profile) / f"{chapter}.json"
     with _locked(path):
-        data = load_results(chapter, profile)
+        try:
+            data = load_results(chapter, profile)
+        except ResultsFileError as err:
+            aside = path.with_name(path.name + ".corrupt")
+            os.replace(path, aside)
+            warnings.warn(f"{err}; moved it to {aside.name} and started a new file",
+                          stacklevel=2)
+            data = {}
         data[name] = {"value": value, "unit": unit, "note": note}
         _atomic_write_json(path, data)
     return value
@@ -86,7 +118,27 @@ def load_results(chapter: str, profile: str | None = None) -> dict[str, Any]:
     path = results_dir(profile) / f"{chapter}.json"
     if not path.exists():
         return {}
-    return json.loads(path.read_text(encoding="utf-8"))
+    return _read(path)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A results file's entries; ResultsFileError names the file and the fix."""
+    try:
+        from course_utils.chapters import get_chapter
+
+        notebook = f"notebooks/solutions/{get_chapter(path.stem).stem}.ipynb"
+    except Exception:  # an unknown chapter number: name the folder instead
+        notebook = f"notebooks/solutions/{path.stem}_*.ipynb"
+    fix = f"delete it and re-run the chapter (make run-all NOTEBOOKS={notebook})"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ResultsFileError(f"{path} is not valid JSON ({err}); {fix}") from None
+    if not isinstance(data, dict) or not all(
+            isinstance(v, dict) and "value" in v for v in data.values()):
+        raise ResultsFileError(f"{path} is not a results file ({{name: {{value, unit, note}}}} "
+                               f"expected); {fix}")
+    return data
 
 
 def record_runtime(chapter: str, seconds: float, profile: str | None = None) -> float:

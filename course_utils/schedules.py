@@ -122,8 +122,9 @@ def one_cycle(step: int, *, max_lr: float, total_steps: int, pct_start: float = 
     peak_step = pct_start * total_steps - 1  # step index where the LR reaches max_lr
     if _step(step) <= peak_step:
         a, b, pct = start_lr, max_lr, step / peak_step if peak_step > 0 else 1.0
-    else:
-        a, b, pct = max_lr, end_lr, (step - peak_step) / (total_steps - 1 - peak_step)
+    else:  # clamped: pct_start=1 leaves no down phase; past the last step the LR stays low
+        span = total_steps - 1 - peak_step
+        a, b, pct = max_lr, end_lr, min(1.0, (step - peak_step) / span) if span > 0 else 1.0
     return b + (a - b) / 2 * (math.cos(math.pi * pct) + 1)
 
 
@@ -286,7 +287,8 @@ def schedule_demo_training(schedule: Callable[[int], float], total_steps: int, *
     try:
         history = train(model, optimizer, batch, mse,
                         TrainConfig(max_steps=total_steps, grad_clip=None,
-                                    eval_every=max(1, total_steps // points)),
+                                    eval_every=max(1, total_steps // points),
+                                    nonfinite="stop"),  # a too-high peak LR ends the curve
                         scheduler=as_scheduler(optimizer, schedule),
                         eval_fn=lambda m: {"loss": float(mse(m, (x_te, y_te)))})
     finally:

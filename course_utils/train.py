@@ -51,6 +51,7 @@ class TrainConfig:
     checkpoint_every: int = 0  # also checkpoint every N steps (0 = only at the end/stop)
     resume: bool = False  # continue from checkpoint_dir/last.pt if it exists
     tensorboard_dir: str | None = None  # write TensorBoard scalars here
+    nonfinite: str = "raise"  # NaN/inf loss or grad norm: "raise" TrainingDiverged, or "stop"
     progress: bool = False  # show a tqdm progress bar (for long runs; notebooks print curves)
     desc: str = "train"  # progress bar label
 
@@ -62,6 +63,9 @@ class TrainConfig:
         check_int("eval_every", self.eval_every, min_value=0)
         check_int("checkpoint_every", self.checkpoint_every, min_value=0)
         check_int("seed", self.seed, min_value=0)
+        if self.nonfinite not in ("raise", "stop"):
+            raise ValueError(f"nonfinite must be 'raise' or 'stop' (end training quietly, e.g. "
+                             f"in an LR range test), got {self.nonfinite!r}")
         if self.precision not in ("fp32", "auto", "bf16", "fp16"):
             raise ValueError(f"precision must be 'fp32', 'auto', 'bf16' or 'fp16', "
                              f"got {self.precision!r}")
@@ -81,6 +85,7 @@ class History:
     eval_step: list[int] = field(default_factory=list)
     eval: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
+    stop_reason: str = ""  # why training ended early (e.g. a NaN loss with nonfinite="stop")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON- and checkpoint-safe)."""
@@ -131,6 +136,17 @@ def make_loader(dataset: Dataset, batch_size: int, shuffle: bool = True, seed: i
                 drop_last: bool = False, collate_fn: Callable | None = None) -> DataLoader:
     """A DataLoader with its own seeded generator (needed for exact resumption)."""
     check_int("batch_size", batch_size, min_value=1)
+    try:
+        size = len(dataset)  # type: ignore[arg-type]
+    except TypeError:  # an IterableDataset has no length
+        size = None
+    if size == 0:
+        raise ValueError(f"the dataset is empty ({type(dataset).__name__} with 0 examples): "
+                         "there is nothing to load -- check the split, the filter or the "
+                         "fraction that built it")
+    if size is not None and drop_last and size < batch_size:
+        raise ValueError(f"drop_last=True with {size} examples and batch_size={batch_size} "
+                         "gives no batch at all: lower batch_size or set drop_last=False")
     generator = torch.Generator().manual_seed(seed)
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
                       generator=generator, collate_fn=collate_fn)
@@ -141,7 +157,7 @@ class _BatchStream:
 
     def __init__(self, data: Iterable[Batch] | Callable[[int], Batch], seed: int) -> None:
         self.data, self.seed = data, seed
-        self.epoch, self.index, self.calls = 0, 0, 0
+        self.epoch, self.index, self.calls, self.total = 0, 0, 0, 0
         self._iter: Iterator[Batch] | None = None
         if isinstance(data, DataLoader):
             if data.generator is None:  # else iter() draws its base seed from the global RNG
@@ -166,9 +182,16 @@ class _BatchStream:
             try:
                 batch = next(self._iter)
                 self.index += 1
+                self.total += 1
                 return batch
             except StopIteration:
                 self.epoch, self.index, self._iter = self.epoch + 1, 0, None
+        if self.total > 0 and isinstance(self.data, Iterator):
+            raise ValueError(
+                f"train_data is a one-shot iterator ({type(self.data).__name__}) and ran out "
+                f"after {self.total} batches; training needs more. Pass something that can be "
+                "iterated again -- a list of batches, a DataLoader -- or a function "
+                "step -> batch.")
         raise ValueError("train_data yielded no batches (is the dataset empty, or "
                          "drop_last=True with fewer examples than batch_size?)")
 
@@ -216,6 +239,48 @@ def evaluate_loss(model: nn.Module, batches: Iterable[Batch], loss_fn: LossFn,
     return total / count
 
 
+def _group_lrs(groups: Sequence[dict[str, Any]]) -> list[float]:
+    """Each parameter group's starting LR (``initial_lr`` once a scheduler has set it)."""
+    return [float(g.get("initial_lr", g.get("lr", math.nan))) for g in groups]
+
+
+def _check_resumable(path: Path, state: dict[str, Any], config: TrainConfig,
+                     optimizer: torch.optim.Optimizer) -> None:
+    """Refuse to resume a checkpoint made by a different run, saying what differs."""
+    missing = [k for k in ("model", "optimizer", "step", "stream", "rng", "history")
+               if k not in state]
+    if missing:
+        raise ValueError(f"{path} is not a train() checkpoint: it has no {missing}")
+    saved = state.get("config") or {}
+    differs = [f"{name}: checkpoint {saved[name]!r}, now {getattr(config, name)!r}"
+               for name in ("seed", "accum_steps", "grad_clip")
+               if name in saved and saved[name] != getattr(config, name)]
+    saved_groups = state["optimizer"].get("param_groups", [])
+    before, now = state.get("base_lrs"), _group_lrs(optimizer.param_groups)
+    if len(saved_groups) != len(optimizer.param_groups):
+        differs.append(f"parameter groups: checkpoint {len(saved_groups)}, now "
+                       f"{len(optimizer.param_groups)}")
+    elif before is not None and (len(before) != len(now) or any(
+            not math.isclose(a, b, rel_tol=1e-9) for a, b in zip(before, now))):
+        differs.append(f"learning rate: checkpoint {before}, now {now}")
+    if differs:
+        raise ValueError(f"cannot resume from {path}: it was made by a different run ("
+                         + "; ".join(differs) + "). Resume with the same settings, or start "
+                         "afresh with resume=False or another checkpoint_dir.")
+    if state["step"] > config.max_steps:
+        raise ValueError(f"cannot resume from {path}: it is at step {state['step']}, beyond "
+                         f"max_steps={config.max_steps}. Raise max_steps to continue, or "
+                         "start afresh with resume=False or another checkpoint_dir.")
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss or the gradient norm became NaN or infinite; ``history`` holds the steps so far."""
+
+    def __init__(self, message: str, history: "History") -> None:
+        super().__init__(message)
+        self.history = history
+
+
 def train(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -243,10 +308,12 @@ def train(
     scaler = torch.amp.GradScaler(device.type) if precision.use_grad_scaler else None
     stream = _BatchStream(train_data, config.seed)
     history, step = History(), 0
+    base_lrs = _group_lrs(optimizer.param_groups)  # before a checkpoint's state replaces them
     ckpt_path = Path(config.checkpoint_dir) / CHECKPOINT_NAME if config.checkpoint_dir else None
 
     if config.resume and ckpt_path is not None and ckpt_path.exists():
         state = load_checkpoint(ckpt_path, map_location=device)
+        _check_resumable(ckpt_path, state, config, optimizer)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None and state.get("scheduler") is not None:
@@ -265,7 +332,7 @@ def train(
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
             "scaler": scaler.state_dict() if scaler is not None else None,
             "step": step, "stream": stream.state(), "rng": capture_rng_state(),
-            "history": history.to_dict(), "config": asdict(config),
+            "history": history.to_dict(), "config": asdict(config), "base_lrs": base_lrs,
         })
 
     writer = None
@@ -300,20 +367,39 @@ def train(
     try:
         while step < config.max_steps and not stop:
             optimizer.zero_grad(set_to_none=True)
-            step_loss, step_metrics = 0.0, {}
-            for _ in range(config.accum_steps):
+            step_loss, step_metrics, diverged = 0.0, {}, ""
+            for micro in range(config.accum_steps):
                 batch = move_to(stream.next(), device)
                 with precision.autocast():
                     loss, extra = _split_loss(loss_fn(model, batch))
+                value = float(loss.detach())
+                if not math.isfinite(value):
+                    diverged = (f"step {step + 1}: the loss is {value} (micro-batch "
+                                f"{micro + 1} of {config.accum_steps})")
+                    break
                 scaled = loss / config.accum_steps
                 (scaler.scale(scaled) if scaler is not None else scaled).backward()
-                step_loss += float(loss.detach()) / config.accum_steps
+                step_loss += value / config.accum_steps
                 for k, v in extra.items():
                     step_metrics[k] = step_metrics.get(k, 0.0) + v / config.accum_steps
-            if scaler is not None:
-                scaler.unscale_(optimizer)
-            max_norm = config.grad_clip if config.grad_clip is not None else math.inf
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+            if not diverged:
+                if scaler is not None:
+                    scaler.unscale_(optimizer)
+                max_norm = config.grad_clip if config.grad_clip is not None else math.inf
+                grad_norm = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+                if scaler is None and not math.isfinite(grad_norm):  # AMP skips these itself
+                    diverged = f"step {step + 1}: the gradient norm is {grad_norm} " \
+                               f"(loss {step_loss:.4g})"
+            if diverged:
+                history.stop_reason = f"{diverged}; training stopped before the update"
+                if config.nonfinite == "stop":
+                    optimizer.zero_grad(set_to_none=True)
+                    break
+                raise TrainingDiverged(
+                    f"{history.stop_reason}. Typical causes: a learning rate too high, log(0), "
+                    "sqrt(0) or a division by zero in the loss, or bad values in the batch. "
+                    "history has the steps so far (TrainConfig(nonfinite='stop') ends "
+                    "quietly instead, e.g. in an LR range test).", history)
             lr = float(optimizer.param_groups[0]["lr"])
             if scaler is not None:
                 scaler.step(optimizer)

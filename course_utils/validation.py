@@ -48,6 +48,8 @@ def check_float(name: str, value: Any, *, min_value: float | None = None,
     """Raise unless ``value`` is a real number within the bounds; return it as float."""
     check_type(name, value, (int, float))
     value = float(value)
+    if value != value:  # NaN is never within bounds (and compares False with every bound)
+        raise ValueError(f"{name} must be a number, got nan")
     if min_value is not None and not min_inclusive and value <= min_value:
         raise ValueError(f"{name} must be > {min_value}, got {value}")
     _check_bounds(name, value, min_value if min_inclusive else None, max_value)

@@ -40,18 +40,28 @@ def test_probe_unroutable_address_returns_false_within_the_timeout():
 
 class _FakeHub(http.server.BaseHTTPRequestHandler):
     status = 200
+    genuine = True  # the Hub sets X-Repo-Commit; a captive portal does not
 
     def do_HEAD(self):  # noqa: N802 (http.server API)
         self.send_response(self.status if self.path == assets.PROBE_PATH else 404)
+        if self.genuine:
+            self.send_header(assets.HUB_HEADER, "607a30d783dfa663caf39e06633721c8d4cfcd7e")
+        if 300 <= self.status < 400:
+            self.send_header("Location", self.path)  # a redirect loop, like a portal's
         self.end_headers()
 
     def log_message(self, *args):
         pass
 
 
-@pytest.mark.parametrize("status,online", [(200, True), (302, True), (404, False), (503, False)])
-def test_probe_needs_an_http_answer_from_the_hub(monkeypatch, status, online):
+@pytest.mark.parametrize("status,genuine,online", [
+    (200, True, True), (302, True, True), (404, True, False), (503, True, False),
+    (302, False, False),  # captive portal: a redirect loop without the Hub's header
+    (200, False, False),  # captive portal: a login page
+])
+def test_probe_needs_an_http_answer_from_the_hub(monkeypatch, status, genuine, online):
     monkeypatch.setattr(_FakeHub, "status", status)
+    monkeypatch.setattr(_FakeHub, "genuine", genuine)
     server = http.server.HTTPServer(("127.0.0.1", 0), _FakeHub)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -215,3 +225,40 @@ def test_load_text_dataset_bad_arguments():
         assets.load_text_dataset("")
     with pytest.raises(ValueError, match="trust_remote_code=True is not allowed"):
         assets.load_text_dataset("imdb", trust_remote_code=True)
+
+
+def _network_failures():
+    import requests
+
+    failures = [requests.exceptions.TooManyRedirects("Exceeded 30 redirects."),
+                ConnectionResetError("reset by peer"), TimeoutError("read timed out")]
+    for name in ("httpx", "httpx2"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        failures.append(module.TooManyRedirects("Exceeded maximum allowed redirects."))
+        failures.append(module.ConnectError("portal"))
+    return failures
+
+
+@pytest.mark.parametrize("error", _network_failures(), ids=lambda e: type(e).__module__ + "." +
+                         type(e).__name__)
+def test_every_network_failure_falls_back_with_the_notice(capsys, error):
+    def loader(name, **kwargs):
+        raise error
+
+    loaded = assets.load_pretrained("openai-community/gpt2", loader, fallback=lambda: "tiny",
+                                    fallback_note="a tiny model")
+    assert loaded.source == "fallback" and loaded.value == "tiny"
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("[assets] openai-community/gpt2: ")
+    assert lines[0].endswith("-> using a tiny model instead.")
+
+
+def test_a_bug_in_the_loader_call_is_not_hidden_by_the_fallback():
+    def loader(name, **kwargs):
+        raise TypeError("unexpected keyword argument 'n_layers'")
+
+    with pytest.raises(TypeError, match="n_layers"):
+        assets.load_pretrained("openai-community/gpt2", loader, fallback=lambda: "tiny")

@@ -81,3 +81,31 @@ def test_explorer_rejects_bad_arguments(model_and_tokenizer):
         DecodingExplorer(model, object())
     with pytest.raises(ValueError, match="max_new_tokens must be >= 1"):
         DecodingExplorer(model, model_and_tokenizer[1], max_new_tokens=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"top_p": 1.5}, "p must be <= 1.0, got 1.5"),
+    ({"top_p": float("nan")}, "p must be a number, got nan"),
+    ({"logits": torch.tensor([0.0, float("nan"), 1.0])}, "logits contain NaN"),
+])
+def test_decoding_refuses_impossible_settings(kwargs, message):
+    logits = kwargs.pop("logits", torch.tensor([0.0, 2.0, 1.0]))
+    with pytest.raises(ValueError, match=message):
+        decoding_stages(logits, **kwargs)
+
+
+def test_explorer_shows_a_nan_model_in_its_status(model_and_tokenizer):
+    model, tok = model_and_tokenizer
+    w = DecodingExplorer(model, tok, "The plot", max_new_tokens=3)
+    saved = model.lm_head.weight.detach().clone() if hasattr(model, "lm_head") else None
+    params = list(model.parameters())
+    backup = params[0].detach().clone()
+    try:
+        with torch.no_grad():
+            params[0].fill_(float("nan"))
+        w.controls["temperature"].value = 0.7
+        assert w.error is not None and "NaN" in w.error and "NaN" in w.status.value
+    finally:
+        with torch.no_grad():
+            params[0].copy_(backup)
+    assert saved is None or torch.equal(saved, model.lm_head.weight)

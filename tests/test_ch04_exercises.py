@@ -1,112 +1,105 @@
-"""Chapter 04 checkers: reference solutions pass, wrong ones fail with expected vs got, stubs are 'not attempted'."""
+"""Chapter 04 checkers: the notebook's answers pass, plausible wrong answers fail, stubs wait."""
 
 import pytest
 import torch
 
-from course_utils.checking import FAILED, NOT_ATTEMPTED, PASSED, ExerciseNotSolved
+from checker_verdicts import assert_not_attempted, assert_passes, assert_rejected, solution, \
+    stub, wrong_params
+from course_utils._maintain.testing import solution_notebook
+from course_utils.checking import ExerciseNotSolved
 from course_utils.exercises import ch04
 from course_utils.models.positional import sinusoidal_table
 
+pytestmark = pytest.mark.usefixtures("lenient_checkers")
 
-@pytest.fixture(autouse=True)
-def _lenient(monkeypatch):
-    monkeypatch.setenv("COURSE_EXPECT_SOLVED", "0")
+NOTEBOOK = solution_notebook("04_vit.ipynb")  # the nb fixture imports NAMES
+NAMES = ["patchify", "num_tokens", "attention_rollout", "sincos_2d", "window_partition"]
+SOLUTIONS = {"check_patchify": "patchify", "check_num_tokens": "num_tokens",
+             "check_attention_rollout": "attention_rollout", "check_sincos_2d": "sincos_2d",
+             "check_window_partition": "window_partition"}
 
 
-def patchify(images, patch_size):
+def _patchify(images, p, order=(0, 2, 4, 1, 3, 5)):
     b, c, h, w = images.shape
-    p = patch_size
-    x = images.reshape(b, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 3, 5)
+    x = images.reshape(b, c, h // p, p, w // p, p).permute(*order)
     return x.reshape(b, (h // p) * (w // p), c * p * p)
 
 
-def patchify_channels_last(images, patch_size):  # MAE's (P, P, C) order: not the conv order
-    b, c, h, w = images.shape
-    p = patch_size
-    x = images.reshape(b, c, h // p, p, w // p, p).permute(0, 2, 4, 3, 5, 1)
-    return x.reshape(b, (h // p) * (w // p), c * p * p)
-
-
-def num_tokens(height, width, patch_size, cls_token=True):
-    return (height // patch_size) * (width // patch_size) + int(cls_token)
-
-
-def num_tokens_square(height, width, patch_size, cls_token=True):
-    return (height // patch_size) ** 2 + 1  # ignores width and cls_token
-
-
-def rollout(attentions, residual=0.5):
-    fused = attentions.mean(-3)
+def _rollout(att, residual=0.5, reverse=False, renormalise=True, fuse="mean"):
+    fused = att.mean(-3) if fuse == "mean" else att.max(-3).values
     mixed = residual * torch.eye(fused.shape[-1]) + (1 - residual) * fused
-    mixed = mixed / mixed.sum(-1, keepdim=True)
+    if renormalise:
+        mixed = mixed / mixed.sum(-1, keepdim=True)
     out = mixed[..., 0, :, :]
     for layer in range(1, mixed.shape[-3]):
-        out = mixed[..., layer, :, :] @ out
+        out = out @ mixed[..., layer, :, :] if reverse else mixed[..., layer, :, :] @ out
     return out
 
 
-def rollout_wrong_order(attentions, residual=0.5):
-    fused = attentions.mean(-3)
-    mixed = residual * torch.eye(fused.shape[-1]) + (1 - residual) * fused
-    mixed = mixed / mixed.sum(-1, keepdim=True)
-    out = mixed[..., 0, :, :]
-    for layer in range(1, mixed.shape[-3]):
-        out = out @ mixed[..., layer, :, :]
-    return out
+def _sincos(gh, gw, d, first="rows", cols_from="cols"):
+    half = d // 2
+    rows = sinusoidal_table(gh, half)[:, None, :].expand(gh, gw, half)
+    cols = sinusoidal_table(gw, half)[None, :, :].expand(gh, gw, half)
+    if cols_from == "rows":
+        cols = rows
+    parts = [rows, cols] if first == "rows" else [cols, rows]
+    return torch.cat(parts, -1).reshape(gh * gw, d)
 
 
-def sincos_2d(grid_h, grid_w, d_model):
-    half = d_model // 2
-    rows = sinusoidal_table(grid_h, half)[:, None, :].expand(grid_h, grid_w, half)
-    cols = sinusoidal_table(grid_w, half)[None, :, :].expand(grid_h, grid_w, half)
-    return torch.cat([rows, cols], -1).reshape(grid_h * grid_w, d_model)
+def _windows(x, w, order=(0, 1, 3, 2, 4, 5)):
+    b, h, wd, c = x.shape
+    x = x.reshape(b, h // w, w, wd // w, w, c).permute(*order)
+    return x.reshape(-1, w, w, c)
 
 
-def sincos_2d_swapped(grid_h, grid_w, d_model):  # columns first
-    half = d_model // 2
-    rows = sinusoidal_table(grid_h, half)[:, None, :].expand(grid_h, grid_w, half)
-    cols = sinusoidal_table(grid_w, half)[None, :, :].expand(grid_h, grid_w, half)
-    return torch.cat([cols, rows], -1).reshape(grid_h * grid_w, d_model)
+WRONG = {
+    "check_patchify": {
+        "channels-last-in-patch": lambda im, p: _patchify(im, p, (0, 2, 4, 3, 5, 1)),
+        "column-major-patches": lambda im, p: _patchify(im, p, (0, 4, 2, 1, 3, 5)),
+        "reshape-without-permute": lambda im, p: im.reshape(
+            im.shape[0], (im.shape[2] // p) * (im.shape[3] // p), -1),
+    },
+    "check_num_tokens": {
+        "square-images-only": lambda h, w, p, cls_token=True: (h // p) ** 2 + 1,
+        "cls-always-added": lambda h, w, p, cls_token=True: (h // p) * (w // p) + 1,
+        "float-division": lambda h, w, p, cls_token=True: h / p * (w / p) + int(cls_token),
+    },
+    "check_attention_rollout": {
+        "product-in-wrong-order": lambda a, residual=0.5: _rollout(a, residual, reverse=True),
+        "residual-ignored": lambda a, residual=0.5: _rollout(a, 0.0),
+        "rows-not-renormalised": lambda a, residual=0.5: _rollout(a, residual,
+                                                                 renormalise=False),
+        "max-over-heads": lambda a, residual=0.5: _rollout(a, residual, fuse="max"),
+    },
+    "check_sincos_2d": {
+        "columns-first": lambda gh, gw, d: _sincos(gh, gw, d, first="cols"),
+        "rows-twice": lambda gh, gw, d: _sincos(gh, gw, d, cols_from="rows"),
+        "patches-column-by-column": lambda gh, gw, d: _sincos(gh, gw, d).reshape(gh, gw, d)
+        .transpose(0, 1).reshape(gh * gw, d),
+    },
+    "check_window_partition": {
+        "reshape-without-permute": lambda x, w: x.reshape(-1, w, w, x.shape[-1]),
+        "windows-column-major": lambda x, w: _windows(x, w, (0, 3, 1, 2, 4, 5)),
+        "window-transposed": lambda x, w: _windows(x, w, (0, 1, 3, 4, 2, 5)),
+    },
+}
 
 
-def window_partition(x, window):
-    b, h, w, c = x.shape
-    x = x.reshape(b, h // window, window, w // window, window, c).permute(0, 1, 3, 2, 4, 5)
-    return x.reshape(-1, window, window, c)
+@pytest.mark.parametrize("checker", sorted(SOLUTIONS))
+def test_solution_passes_and_stub_waits(nb, checker):
+    check = getattr(ch04, checker)
+    assert_passes(check, solution(nb, SOLUTIONS[checker]))
+    assert_not_attempted(check)
 
 
-def window_partition_no_permute(x, window):
-    return x.reshape(-1, window, window, x.shape[-1])
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError
-
-
-CHECKERS = [
-    (ch04.check_patchify, patchify, patchify_channels_last),
-    (ch04.check_num_tokens, num_tokens, num_tokens_square),
-    (ch04.check_attention_rollout, rollout, rollout_wrong_order),
-    (ch04.check_sincos_2d, sincos_2d, sincos_2d_swapped),
-    (ch04.check_window_partition, window_partition, window_partition_no_permute),
-]
-
-
-@pytest.mark.parametrize("checker, good, bad", CHECKERS, ids=[c[0].__name__ for c in CHECKERS])
-def test_checker_verdicts(checker, good, bad, capsys):
-    assert checker(good).status == PASSED
-    result = checker(bad)
-    assert result.status == FAILED
-    out = capsys.readouterr().out
-    assert "expected" in result.message and "got" in result.message
-    assert "Hint:" in out
-    assert checker(stub).status == NOT_ATTEMPTED
-    assert "not attempted yet" in capsys.readouterr().out
+@pytest.mark.parametrize("checker, answer", wrong_params(WRONG))
+def test_wrong_answer_rejected(checker, answer):
+    assert_rejected(getattr(ch04, checker), answer)
 
 
 def test_crashing_solution_is_reported_not_raised():
-    result = ch04.check_patchify(lambda images, p: images.view(-1, 3, 7))
-    assert result.status == FAILED and "raised RuntimeError" in result.message
+    result = assert_rejected(ch04.check_patchify, lambda images, p: images.view(-1, 3, 7))
+    assert "raised RuntimeError" in result.message
 
 
 def test_strict_mode_raises(monkeypatch):

@@ -66,7 +66,30 @@ def test_explorer_input_errors(maps):
         ViTAttentionExplorer(weights[0], images, patch_grid=(4, 4))
     with pytest.raises(ValueError, match="got 3 images for 4"):
         ViTAttentionExplorer(weights, images[:3], patch_grid=(4, 4))
-    with pytest.raises(ValueError, match="square self-attention"):
+    with pytest.raises(ValueError, match="has 25 patches but there are 17 keys"):
         ViTAttentionExplorer(weights, images, patch_grid=(5, 5))
     with pytest.raises(ValueError, match="got 2 captions"):
         ViTAttentionExplorer(weights, images, patch_grid=(4, 4), captions=["a", "b"])
+
+
+@pytest.mark.parametrize("grid", [(3, 3), (2, 8), (5, 5)])
+def test_a_patch_grid_that_does_not_match_the_keys_is_refused(maps, grid):
+    weights, images = maps  # 17 keys: [CLS] + a 4x4 grid of 2x2 patches on 8x8 images
+    with pytest.raises(ValueError, match="patch_grid|patches"):
+        plot_vit_attention(weights, images, patch_grid=grid)
+    with pytest.raises(ValueError, match="patch_grid|patches"):
+        ViTAttentionExplorer(weights, images, patch_grid=grid)
+
+
+def test_grid_must_tile_the_image_and_n_prefix_is_explicit(maps):
+    from course_utils.plotting.attention import plot_attention
+
+    weights, images = maps
+    tokens = vit_patch_tokens((4, 4))
+    with pytest.raises(ValueError, match="equal square patches"):
+        plot_attention(weights[0], tokens, image=np.zeros((8, 12)), patch_grid=(4, 4))
+    with pytest.raises(ValueError, match="with n_prefix=2 needs 18 keys, there are 17"):
+        plot_attention(weights[0], tokens, image=images[0], patch_grid=(4, 4), n_prefix=2)
+    fig = plot_attention(weights[0, :, :, 1:, 1:], tokens[1:], image=images[0],
+                         patch_grid=(4, 4))  # no [CLS]: every key is a patch
+    assert np.allclose(_heat(fig)[-1], weights[0, :, :, 1:, 1:].mean(1)[0, 0].reshape(4, 4))

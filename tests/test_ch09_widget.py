@@ -93,3 +93,47 @@ def test_explorer_bad_arguments():
         LRScheduleExplorer(schedules=("linear_warmup",))
     with pytest.raises(ValueError, match="total_steps must be <= 2000, got 5000"):
         LRScheduleExplorer(total_steps=5000)
+
+
+# --- issue 13 -----------------------------------------------------------------------------------
+def test_warmup_equal_to_total_steps_trains_and_errors_reach_the_status_line():
+    w = LRScheduleExplorer(total_steps=20, warmup_steps=0,
+                           schedules=("warmup_cosine", "one_cycle", "warmup_linear"))
+    w.controls["warmup_steps"].value = 20  # used to raise ZeroDivisionError in one_cycle
+    w.run_training()
+    assert w.error is None and "trained 3 run(s)" in w.status.value
+
+    def broken(schedule, steps):
+        raise RuntimeError("out of memory")
+
+    w.train_fn = broken
+    w.train_button.click()  # the button's callback must not lose the error
+    assert w.error == "RuntimeError: out of memory"
+    assert "training failed" in w.status.value and "out of memory" in w.status.value
+    assert "training..." not in w.status.value
+
+
+def test_one_cycle_is_defined_for_every_step():
+    for pct in (0.3, 1.0):
+        fn = make_schedule("one_cycle", total_steps=20, peak_lr=0.1, warmup_steps=int(20 * pct))
+        lrs = [fn(s) for s in range(0, 25)]
+        assert all(0 < lr <= 0.1 for lr in lrs)
+        assert lrs[-1] == lrs[19 if pct < 1 else -1]  # past the end the LR stays put
+
+
+def test_curves_differing_in_any_knob_do_not_replace_each_other():
+    w = LRScheduleExplorer(total_steps=20, schedules=("cosine_restarts",),
+                           train_fn=lambda fn, steps: ([0, steps], [1.0, fn(steps // 2)]))
+    w.run_training()
+    w.controls["min_lr_ratio"].value = 0.1
+    w.run_training()
+    w.controls["cycles"].value = 4
+    w.run_training()
+    assert len(w.losses) == 3 and len({tuple(v[1]) for v in w.losses.values()}) == 3
+    w.run_training()  # the same settings again: the curve is replaced, not duplicated
+    assert len(w.losses) == 3
+
+
+def test_demo_training_with_a_huge_peak_lr_ends_the_curve_instead_of_raising():
+    steps, losses = schedule_demo_training(lambda step: 1e6, 30, points=10)
+    assert len(steps) == len(losses)

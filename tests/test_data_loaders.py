@@ -216,3 +216,39 @@ def test_wrong_columns_raise_value_error(fixture_dir):
         r"found \['id', 'text'\]",
     ):
         load_dates()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "scrambled", "empty"])
+def test_damaged_parquet_names_the_file_and_the_command(fixture_dir, damage):
+    from course_utils.data import load_reviews
+
+    path = fixture_dir / "reviews" / "train.parquet"
+    raw = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(raw[: len(raw) // 2])
+    elif damage == "scrambled":  # the footer is intact, the data pages are not
+        middle = len(raw) // 2
+        path.write_bytes(raw[:100] + bytes(b ^ 0x5A for b in raw[100:middle]) + raw[middle:])
+    else:
+        path.write_bytes(b"")
+    with pytest.raises(ValueError) as err:
+        load_reviews()
+    msg = str(err.value)
+    assert str(path) in msg and "is not a readable parquet file" in msg
+    assert f"python data/reviews/generate.py --out {path.parent}" in msg
+
+
+def test_missing_values_are_refused(fixture_dir):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from course_utils.data import load_dates
+
+    n = 6
+    pq.write_table(pa.table({"id": pa.array(range(n), pa.int64()),
+                             "text": pa.array([None] * n, pa.string()),
+                             "target": ["2000-01-01"] * n, "format": ["iso"] * n}),
+                   fixture_dir / "dates" / "validation.parquet")
+    with pytest.raises(ValueError, match=r"validation\.parquet has missing \(null\) values in "
+                                         r"'text' \(6 of 6 rows\).*python data/dates/generate"):
+        load_dates()

@@ -80,3 +80,18 @@ def test_explorer_bad_arguments():
         FigureExplorer(_plot_power, {})
     with pytest.raises(TypeError, match="control 'b' must be an ipywidgets value widget"):
         FigureExplorer(_plot_power, {"b": widgets.Button()})
+
+
+def test_guarded_callbacks_show_their_errors_in_the_status_line():
+    w = FigureExplorer(_plot_power, {"n": widgets.IntSlider(value=1)}, fixed={"scale": 1.0})
+    button = widgets.Button(description="go")
+
+    def fail(_button):
+        raise KeyError("missing run")
+
+    button.on_click(w.guarded(fail, "run failed"))
+    button.click()
+    assert w.error == "KeyError: 'missing run'"
+    assert "⚠ run failed: KeyError" in w.status.value and w.status in w.children
+    broken = FigureExplorer(lambda n: 1 / 0, {"n": widgets.IntSlider(value=1)})
+    assert "could not draw" in broken.status.value and "ZeroDivisionError" in broken.status.value

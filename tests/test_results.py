@@ -49,3 +49,70 @@ def test_concurrent_writers_do_not_lose_entries(tmp_path):
         pool.map(_writer, [(str(tmp_path), 0), (str(tmp_path), 1)])
     data = json.loads((tmp_path / "quick" / "02.json").read_text())
     assert len(data) == 30
+
+
+# --- issue 13: record() cannot write outside its folder or leave broken files ------------------
+@pytest.mark.parametrize("profile", ["../x", "a/b", "", ".hidden", "..", "quick\n"])
+def test_profile_must_be_a_plain_name(results_tmp, profile):
+    with pytest.raises(ValueError, match="profile must be a plain name"):
+        results.record("04", "acc", 1.0, profile=profile)
+    assert not (results_tmp.parent / "x").exists()
+
+
+@pytest.mark.parametrize("note", [object(), float("nan"), 3])
+def test_bad_notes_are_refused_and_leave_no_file(results_tmp, note):
+    with pytest.raises(TypeError, match="note must be str"):
+        results.record("04", "acc", 1.0, note=note)
+    folder = results_tmp / "quick"
+    assert not folder.exists() or [p.name for p in folder.iterdir()
+                                   if not p.name.endswith(".lock")] == []
+
+
+def test_unserialisable_data_leaves_no_temp_file(results_tmp, tmp_path):
+    path = tmp_path / "01.json"
+    with pytest.raises(ValueError):  # NaN is not JSON
+        results._atomic_write_json(path, {"x": {"value": float("nan")}})
+    with pytest.raises(TypeError):
+        results._atomic_write_json(path, {"x": {"value": object()}})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(__import__("os").name != "posix", reason="POSIX permission bits")
+def test_results_files_keep_the_umask(results_tmp):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        results.record("04", "acc", 1.0)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((results_tmp / "quick" / "04.json").stat().st_mode) == 0o644
+
+
+def test_corrupt_results_file_is_named_moved_aside_and_shown(results_tmp):
+    folder = results_tmp / "quick"
+    folder.mkdir(parents=True)
+    (folder / "04.json").write_text('{"acc": {"value": 0.9')  # a half-written file
+    with pytest.raises(results.ResultsFileError, match=r"04\.json is not valid JSON .*"
+                       r"make run-all NOTEBOOKS=notebooks/solutions/04_vit\.ipynb"):
+        results.load_results("04")
+    (folder / "02.json").write_text('{"ppl": {"value": 12.5, "unit": "", "note": ""}}')
+    from course_utils._maintain.readme import render_results_table
+
+    table = render_results_table("quick")
+    assert "| 02 | ppl | 12.5 |" in table and "04.json is unreadable" in table
+    with pytest.warns(UserWarning, match="moved it to 04.json.corrupt"):
+        results.record("04", "acc", 0.95)
+    assert results.load_results("04") == {"acc": {"value": 0.95, "unit": "", "note": ""}}
+    assert (folder / "04.json.corrupt").exists()
+    (folder / "03.json").write_text('[1, 2]')
+    with pytest.raises(results.ResultsFileError, match="is not a results file"):
+        results.load_results("03")
+
+
+def test_no_fcntl_in_the_learner_package():
+    from pathlib import Path
+
+    package = Path(results.__file__).parent
+    assert not [p for p in package.rglob("*.py") if "import fcntl" in p.read_text()]

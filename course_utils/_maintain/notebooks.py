@@ -190,7 +190,7 @@ def structure_problems(path: Path, student: bool) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: ``derive`` writes student notebooks; ``check`` reports drift and shape."""
-    parser = argparse.ArgumentParser(prog="python -m course_utils.notebooks")
+    parser = argparse.ArgumentParser(prog="python -m course_utils._maintain.notebooks")
     parser.add_argument("command", choices=["derive", "check"])
     args = parser.parse_args(argv)
     drift = derive_all(check_only=args.command == "check")

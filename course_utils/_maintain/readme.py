@@ -6,13 +6,12 @@ A generated section sits between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from course_utils.chapters import all_chapters
 from course_utils.paths import repo_root
-from course_utils.results import load_results, results_dir
+from course_utils.results import ResultsFileError, _read, load_results, results_dir
 
 __all__ = ["markers", "replace_section", "render_results_table", "render_chapter_table",
            "update_readme"]
@@ -53,7 +52,13 @@ def render_results_table(profile: str = "quick") -> str:
     lines = ["| chapter | metric | value | note |", "|---|---|---|---|"]
     for path in sorted(base.glob("[0-9][0-9].json")):
         chapter = path.stem
-        for name, entry in sorted(json.loads(path.read_text(encoding="utf-8")).items()):
+        try:
+            entries = _read(path)
+        except ResultsFileError:
+            lines.append(f"| {chapter} | (results/{path.parent.name}/{path.name} is unreadable: "
+                         "re-run the chapter) | | |")
+            continue
+        for name, entry in sorted(entries.items()):
             unit = f" {entry['unit']}" if entry.get("unit") else ""
             lines.append(f"| {chapter} | {name} | {_fmt(entry['value'])}{unit} | "
                          f"{entry.get('note', '')} |")

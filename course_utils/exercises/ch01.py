@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from course_utils.checking import Case, CheckResult, compare, run_check
+from course_utils.checking import Case, CheckResult, Part, run_check, run_check_parts
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -70,22 +70,26 @@ def _merge(x):
 
 def check_split_merge(split_fn: Callable[..., torch.Tensor],
                       merge_fn: Callable[[torch.Tensor], torch.Tensor]) -> CheckResult:
-    """Exercise 3: split_heads (B, T, d) -> (B, h, T, d/h) and merge_heads back."""
-    def both(x, n_heads):
-        split = split_fn(x, n_heads)
-        return split, merge_fn(_split(x, n_heads))
+    """Exercise 3: split_heads (B, T, d) -> (B, h, T, d/h) and merge_heads back.
 
-    def reference(x, n_heads):
-        return _split(x, n_heads), x
-
-    cases = [Case(args=(torch.randn(b, t, d, generator=_gen(20 + i)), h),
-                  label=f"x of shape ({b}, {t}, {d}), n_heads={h}")
-             for i, (b, t, d, h) in enumerate([(1, 2, 4, 2), (2, 3, 8, 4), (2, 5, 12, 3),
-                                               (3, 7, 16, 1), (1, 4, 6, 6)])]
-    return run_check("Exercise 3 · split_heads / merge_heads", both, cases, reference=reference,
-                     hint="split: view as (B, T, h, d_head), then transpose(1, 2). merge: "
-                          "transpose(1, 2) back, then reshape to (B, T, h*d_head). Reshaping "
-                          "straight to (B, h, T, d_head) mixes positions and features.")
+    Each function gets its own verdict: a finished split_heads is checked while merge_heads
+    is still a stub.
+    """
+    shapes = [(1, 2, 4, 2), (2, 3, 8, 4), (2, 5, 12, 3), (3, 7, 16, 1), (1, 4, 6, 6)]
+    xs = [(torch.randn(b, t, d, generator=_gen(20 + i)), h)
+          for i, (b, t, d, h) in enumerate(shapes)]
+    split_cases = [Case(args=(x, h), label=f"x of shape {tuple(x.shape)}, n_heads={h}")
+                   for x, h in xs]
+    merge_cases = [Case(args=(_split(x, h),), expected=x,
+                        label=f"heads of shape {tuple(_split(x, h).shape)}") for x, h in xs]
+    return run_check_parts("Exercise 3 · split_heads / merge_heads", [
+        Part("split_heads", split_fn, split_cases, reference=_split, inputs_unchanged=True,
+             hint="view as (B, T, h, d_head), then transpose(1, 2). Reshaping straight to "
+                  "(B, h, T, d_head) mixes positions and features."),
+        Part("merge_heads", merge_fn, merge_cases, inputs_unchanged=True,
+             hint="transpose(1, 2) back to (B, T, h, d_head), then reshape to (B, T, h*d_head) "
+                  "(reshape, not view: the transposed tensor is not contiguous)."),
+    ])
 
 
 # --- Exercise 4: sinusoidal positional encoding ---------------------------------------------
@@ -133,12 +137,7 @@ def check_masked_attention(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]])
     cases.append(Case(args=(q, k, v, torch.ones(1, 1, 6, dtype=torch.bool)),
                       label="nothing masked"))
 
-    def same(got, expected):
-        return isinstance(got, tuple) and len(got) == 2 and compare(got[0], expected[0]) \
-            and compare(got[1], expected[1])
-
     return run_check("Exercise 5 · masked_attention", fn, cases, reference=_masked_attention,
-                     comparator=same,
                      hint="set the scores of masked pairs to -inf (masked_fill(~mask, ...)) "
                           "*before* the softmax, so each row renormalises over allowed keys.")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
-from course_utils.checking import Case, CheckResult, run_check
+from course_utils.checking import Case, CheckResult, explain_mismatch, run_check
 from course_utils.mlm import IGNORE_INDEX, masking_stats, top_k_candidates
 from course_utils.models.bert import mean_pool
 
@@ -35,16 +35,22 @@ def check_pair_inputs(fn: Callable[..., tuple[list[int], list[int]]]) -> CheckRe
              Case(args=([7, 8], [9, 10, 11], 101, 102),
                   label="bert-base-uncased ids: [CLS] = 101, [SEP] = 102")]
     return run_check("Exercise 1 · pair_inputs", fn, cases, reference=pair_inputs,
-                     comparator=lambda got, exp: _as_lists(got) == exp,
+                     comparator=lambda got, exp: _same_lists(got, exp),
                      hint="ids = [cls] + A + [sep] (+ B + [sep]); the first part (with its "
                           "[CLS] and [SEP]) is segment 0, B and its final [SEP] segment 1. "
                           "Return two plain lists.")
 
 
 def _as_lists(value: object) -> object:
+    """Tensors in a 2-tuple answer become lists (plain lists are asked for; tensors are fine)."""
     if isinstance(value, tuple) and len(value) == 2:
-        return tuple(v.tolist() if isinstance(v, torch.Tensor) else list(v) for v in value)
+        return tuple(v.tolist() if isinstance(v, torch.Tensor) else v for v in value)
     return value
+
+
+def _same_lists(got: object, expected: tuple) -> tuple[bool, str]:
+    reason = explain_mismatch(_as_lists(got), expected)
+    return reason is None, reason or ""
 
 
 def _rows(n_rows: int, seed: int, vocab: int = 1000, t: int = 40) -> torch.Tensor:
@@ -67,7 +73,13 @@ def _masking_property(ids: torch.Tensor, vocab: int, tol: float) -> Callable:
         masked, labels = out
         if masked.shape != ids.shape or labels.shape != ids.shape:
             return False, want + f"shapes {tuple(masked.shape)}, {tuple(labels.shape)}"
+        for what, tensor in (("masked_ids", masked), ("labels", labels)):
+            if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool:
+                return False, want + (f"but {what} has dtype {str(tensor.dtype)[6:]} (ids and "
+                                      f"labels must be integer tensors, like input_ids)")
         selected = labels != IGNORE_INDEX
+        if not selected.any():
+            return False, want + "but no token is selected (every label is -100)"
         special = torch.isin(ids, torch.tensor(SPECIALS))
         if (selected & special).any():
             return False, want + "but a [CLS]/[SEP]/[PAD] token was selected"
@@ -90,16 +102,47 @@ def _masking_property(ids: torch.Tensor, vocab: int, tol: float) -> Callable:
 
 
 def check_mask_tokens(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> CheckResult:
-    """Exercise 2: BERT's 15 % selection and 80/10/10 replacement, with -100 labels."""
+    """Exercise 2: BERT's 15 % selection and 80/10/10 replacement, with -100 labels.
+
+    Every draw must come from ``generator``: the answer is run twice with equally seeded
+    generators (the global RNG moved on in between) and must give the same result. The
+    input must not be edited in place.
+    """
+    def seeded_twice(ids, mask_id, vocab, *, generator):
+        seed = generator.initial_seed()
+        with torch.random.fork_rng(devices=[]):  # the notebook's global RNG is left alone
+            first = fn(ids, mask_id, vocab, generator=torch.Generator().manual_seed(seed))
+            torch.manual_seed(seed + 12345)  # a global RNG unlike the generator's stream
+            again = fn(ids.clone(), mask_id, vocab,
+                       generator=torch.Generator().manual_seed(seed))
+        reproducible.append(isinstance(first, tuple) and isinstance(again, tuple)
+                            and len(first) == len(again)
+                            and all(isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
+                                    and a.shape == b.shape and torch.equal(a, b)
+                                    for a, b in zip(first, again)))
+        return first
+
+    def with_generator_rule(prop: Callable) -> Callable:
+        def check(out: object) -> tuple[bool, str]:
+            ok, text = prop(out)
+            if ok and not reproducible[-1]:
+                return False, ("the same result for the same generator seed; got a different "
+                               "one on a second run: every random draw (torch.rand, randint, "
+                               "bernoulli...) must use generator=generator")
+            return ok, text
+        return check
+
+    reproducible: list[bool] = []
     big = _rows(5000, seed=0)  # ~110k maskable tokens: rates are checked to ±1 point
     small = _rows(50, seed=1, vocab=30, t=12)
     cases = [Case(args=(big, MASK, 1000), kwargs={"generator": torch.Generator().manual_seed(0)},
                   label="5,000 rows of [CLS] ... [SEP] [PAD]..., vocabulary 1,000",
-                  check=_masking_property(big, 1000, 0.01)),
+                  check=with_generator_rule(_masking_property(big, 1000, 0.01))),
              Case(args=(small, MASK, 30), kwargs={"generator": torch.Generator().manual_seed(1)},
                   label="50 short rows, vocabulary 30 (random ids must avoid the specials)",
-                  check=_masking_property(small, 30, 1.0))]
-    return run_check("Exercise 2 · mask_tokens", fn, cases,
+                  check=with_generator_rule(_masking_property(small, 30, 1.0)))]
+    return run_check("Exercise 2 · mask_tokens", seeded_twice if callable(fn) else fn, cases,
+                     inputs_unchanged=True,
                      hint="selected = (rand < 0.15) & ~special; labels = where(selected, ids, "
                           "-100); u = rand; [MASK] where selected & u < 0.8; a random "
                           "non-special id where selected & 0.8 <= u < 0.9; keep the rest. "

@@ -43,6 +43,10 @@ def _softmax_maps(*shape: int, seed: int) -> torch.Tensor:
     return torch.softmax(2 * _images(*shape, seed=seed), dim=-1)
 
 
+def _keep(*shape: int, seed: int) -> torch.Tensor:
+    return (torch.rand(*shape, generator=torch.Generator().manual_seed(seed)) > 0.3).float()
+
+
 def check_attention_rollout(fn: Callable[..., torch.Tensor]) -> CheckResult:
     """Exercise 3: rollout over layers of head-averaged attention with the residual mixed in."""
     cases = [Case(args=(_softmax_maps(1, 1, 3, 3, seed=0),), label="1 layer, 1 head, T=3"),
@@ -53,7 +57,10 @@ def check_attention_rollout(fn: Callable[..., torch.Tensor]) -> CheckResult:
              Case(args=(_softmax_maps(3, 2, 4, 4, seed=4),), kwargs={"residual": 0.9},
                   label="residual=0.9"),
              Case(args=(_softmax_maps(2, 3, 2, 4, 6, 6, seed=5),),
-                  label="a batch of 2 images, 3 layers, 4 heads, T=6")]
+                  label="a batch of 2 images, 3 layers, 4 heads, T=6"),
+             Case(args=(_softmax_maps(2, 2, 5, 5, seed=6) * _keep(2, 2, 5, 5, seed=7),),
+                  label="rows that no longer sum to 1 (the lowest weights discarded): "
+                        "renormalise after adding the residual")]
     return run_check("Exercise 3 · attention_rollout", fn, cases, reference=attention_rollout,
                      atol=1e-5, rtol=1e-4,
                      hint="mean over heads (dim -3); Â = r·I + (1-r)·A; divide each row by its "

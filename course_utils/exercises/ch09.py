@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from course_utils import schedules
-from course_utils.checking import Case, CheckResult, run_check
+from course_utils.checking import Case, CheckResult, explain_mismatch, run_check
 
 
 def _tensors(seed: int, *shape: int) -> tuple[torch.Tensor, ...]:
@@ -38,7 +38,11 @@ def check_adam_step(fn: Callable) -> CheckResult:
         if t == 1:
             m, v = torch.zeros_like(p), torch.zeros_like(p)
         cases.append(Case(args=(p, g, m, v, t), kwargs=kw))
+    p, g, _, _ = _tensors(5, 4)
+    cases.append(Case(args=(p, 1e-4 * g, torch.zeros(4), torch.zeros(4), 1),
+                      label="gradients of size ~1e-4 at t=1 (v_hat ~ 1e-8, as large as eps)"))
     return run_check("Exercise 1 · adam_step", fn, cases, reference=_adam_step, atol=1e-6,
+                     inputs_unchanged=True,
                      hint="m and v are running averages; divide them by (1 - beta1**t) and "
                           "(1 - beta2**t) before the update; eps goes outside the sqrt. At "
                           "t=1 the corrected step has size ~lr whatever the gradient's scale.")
@@ -59,6 +63,7 @@ def check_adamw_step(fn: Callable) -> CheckResult:
         p, g, m, v = _tensors(10 + i, 4)
         cases.append(Case(args=(p, g, m, v, t), kwargs=kw))
     return run_check("Exercise 2 · adamw_step", fn, cases, reference=_adamw_step, atol=1e-6,
+                     inputs_unchanged=True,
                      hint="AdamW does NOT add weight_decay*param to the gradient (that is Adam + "
                           "L2). It shrinks the weights directly, param *= 1 - lr*weight_decay, "
                           "and m, v see only the loss gradient.")
@@ -73,11 +78,13 @@ def check_warmup_cosine_lr(fn: Callable) -> CheckResult:
     """Exercise 3: linear warmup then cosine decay, the LR at step t."""
     args = [(0, 1e-3, 10, 100), (5, 1e-3, 10, 100), (10, 1e-3, 10, 100), (55, 1e-3, 10, 100),
             (100, 1e-3, 10, 100), (30, 0.1, 0, 60), (7, 2e-4, 20, 200, 1e-5),
-            (150, 2e-4, 20, 200, 1e-5)]
+            (150, 2e-4, 20, 200, 1e-5), (130, 1e-3, 10, 100), (250, 2e-4, 20, 200, 1e-5),
+            (1, 1e-3, 1, 50)]
     return run_check("Exercise 3 · warmup_cosine_lr", fn, [Case(args=a) for a in args],
                      reference=_warmup_cosine_lr, atol=1e-12, rtol=1e-9,
                      hint="warmup: peak*t/warmup for t < warmup; then progress p = (t - warmup)/"
-                          "(total - warmup) and lr = min + (peak - min)*(1 + cos(pi*p))/2.")
+                          "(total - warmup), clamped to at most 1 (min_lr after total_steps), "
+                          "and lr = min + (peak - min)*(1 + cos(pi*p))/2.")
 
 
 def _cosine_restarts_lr(step, lr, t_0, t_mult=1, min_lr=0.0):
@@ -126,19 +133,50 @@ def _accumulate_gradients(model, x, y, accum_steps):
 
 
 def check_accumulate_gradients(fn: Callable) -> CheckResult:
-    """Exercise 6: gradients accumulated over micro-batches equal the full-batch gradient."""
-    cases = []
+    """Exercise 6: gradients accumulated over micro-batches equal the full-batch gradient.
+
+    The models arrive with stale gradients in ``.grad`` (zero them first), and the
+    checker counts the forward passes: ``accum_steps`` micro-batches, not one full batch.
+    """
+    batch_sizes: list[int] = []
+
+    def counted(model, x, y, accum_steps):
+        batch_sizes.clear()
+        handle = model.register_forward_pre_hook(
+            lambda _module, inputs: batch_sizes.append(int(inputs[0].shape[0])))
+        try:
+            return fn(model, x, y, accum_steps)
+        finally:
+            handle.remove()
+
+    cases, micro = [], []
     for seed, (n, k) in enumerate([(8, 1), (8, 2), (12, 4), (32, 8)]):
         torch.manual_seed(100 + seed)
         model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 2))
+        for p in model.parameters():  # stale gradients of an earlier step
+            p.grad = torch.randn_like(p)
         x, y = torch.randn(n, 3), torch.randn(n, 2)
-        cases.append(Case(args=(model, x, y, k), label=f"a 3-5-2 MLP, {n} examples, "
-                                                       f"accum_steps={k}"))
-    return run_check("Exercise 6 · accumulate_gradients", fn, cases,
-                     reference=_accumulate_gradients, atol=1e-6,
-                     hint="each micro-batch loss is a mean over its examples: divide it by "
+        micro.append([n // k] * k)
+        cases.append(Case(args=(model, x, y, k), label=f"a 3-5-2 MLP with stale .grad, {n} "
+                                                       f"examples, accum_steps={k}"))
+
+    def same(got, expected):
+        want = micro[len(seen)]
+        seen.append(True)
+        if batch_sizes != want:
+            return False, (f"the model ran on batches of sizes {batch_sizes}; expected "
+                           f"{len(want)} micro-batch(es) of {want[0]} examples (one forward "
+                           f"and backward per micro-batch)")
+        reason = explain_mismatch(got, expected, atol=1e-6)
+        return reason is None, reason or ""
+
+    seen: list[bool] = []
+    return run_check("Exercise 6 · accumulate_gradients", counted if callable(fn) else fn,
+                     cases, reference=_accumulate_gradients, comparator=same,
+                     hint="zero the gradients first (the model may hold old ones); each "
+                          "micro-batch loss is a mean over its examples: divide it by "
                           "accum_steps before backward() so the summed gradients equal the "
-                          "gradient of the full-batch mean. Zero the gradients first.")
+                          "gradient of the full-batch mean.")
 
 
 def _linear_decay_lr(epoch, lr_0, lr_final, total_epochs):

@@ -8,6 +8,7 @@ query row outlined and the keys as a weighted token strip. ``AttentionExplorer``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,8 +17,9 @@ from matplotlib.figure import Figure
 
 from course_utils.plotting.base import new_figure
 from course_utils.text import display_token
+from course_utils.validation import check_int
 
-__all__ = ["attention_stack", "plot_attention"]
+__all__ = ["attention_stack", "plot_attention", "patch_prefix", "check_patch_tiling"]
 
 
 def attention_stack(weights: Any) -> np.ndarray:
@@ -93,16 +95,57 @@ def _token_strip(ax: Any, tokens: Sequence[str], weights: np.ndarray, title: str
     ax.set_ylim(-line * 1.6 - 1.0, 1.0)
 
 
+def patch_prefix(n_keys: int, patch_grid: tuple[int, int], n_prefix: int | None = None) -> int:
+    """How many keys come before the patch tokens; ValueError if the grid does not fit.
+
+    ``n_prefix=None``: a ViT's single [CLS] token, or none. A grid that does not match the
+    number of keys would otherwise overlay the wrong patches without a word.
+    """
+    if not (isinstance(patch_grid, (tuple, list)) and len(patch_grid) == 2):
+        raise ValueError(f"patch_grid must be (rows, cols), got {patch_grid!r}")
+    rows, cols = patch_grid
+    check_int("patch_grid rows", rows, min_value=1)
+    check_int("patch_grid cols", cols, min_value=1)
+    extra = n_keys - rows * cols
+    if n_prefix is None:
+        if extra not in (0, 1):
+            side = math.isqrt(max(n_keys - 1, 0))
+            guess = f" (e.g. ({side}, {side}))" if side * side == n_keys - 1 else ""
+            raise ValueError(
+                f"patch_grid {tuple(patch_grid)} has {rows * cols} patches but there are "
+                f"{n_keys} keys: a ViT has one [CLS] token before {n_keys - 1} patches"
+                f"{guess}. Pass the model's patch grid, or n_prefix= for models with more "
+                "tokens before the patches (distillation, register tokens).")
+        return extra
+    check_int("n_prefix", n_prefix, min_value=0)
+    if extra != n_prefix:
+        raise ValueError(f"patch_grid {tuple(patch_grid)} with n_prefix={n_prefix} needs "
+                         f"{rows * cols + n_prefix} keys, there are {n_keys}")
+    return n_prefix
+
+
+def check_patch_tiling(image_hw: Sequence[int], patch_grid: tuple[int, int]) -> None:
+    """ValueError unless ``patch_grid`` cuts an (H, W) image into equal square patches."""
+    height, width = (int(v) for v in image_hw)
+    rows, cols = patch_grid
+    if height % rows or width % cols or height // rows != width // cols:
+        raise ValueError(f"patch_grid {tuple(patch_grid)} does not cut the {height}x{width} "
+                         "image into equal square patches: pass the model's grid "
+                         "(image size / patch size in each direction)")
+
+
 def plot_attention(weights: Any, query_tokens: Sequence[str],
                    key_tokens: Sequence[str] | None = None, *, layer: int = 0,
                    head: int | str = "mean", query: int = 0, image: Any = None,
-                   patch_grid: tuple[int, int] | None = None, title: str = "") -> Figure:
+                   patch_grid: tuple[int, int] | None = None, title: str = "",
+                   n_prefix: int | None = None) -> Figure:
     """Heat-map of one layer/head (selected query row outlined) + where that query looks.
 
     The second panel highlights the key tokens by weight, or -- with ``image`` and
     ``patch_grid=(rows, cols)`` (ViT) -- overlays the weights of the patch tokens on the
-    image (keys before the patches, e.g. [CLS], are left out of the overlay).
-    ``head="mean"`` averages the heads.
+    image (keys before the patches, e.g. [CLS], are left out of the overlay; ``n_prefix``
+    says how many, by default one or none -- see ``patch_prefix``). ``head="mean"``
+    averages the heads.
     """
     stack = attention_stack(weights)
     n_layers, n_heads, t_q, t_k = stack.shape
@@ -124,10 +167,8 @@ def plot_attention(weights: Any, query_tokens: Sequence[str],
     if image is not None:
         if patch_grid is None:
             raise ValueError("an image needs patch_grid=(rows, cols) of the patch tokens")
+        patch_prefix(t_k, patch_grid, n_prefix)
         rows, cols = patch_grid
-        if rows * cols > t_k:
-            raise ValueError(f"patch_grid {patch_grid} has {rows * cols} patches but there are "
-                             f"only {t_k} keys")
         fig, (ax_map, ax_view) = new_figure(1, 2, size=(11.0, 4.8))
     else:
         map_height, view_height = _panel_heights(t_q, t_k)
@@ -154,6 +195,7 @@ def plot_attention(weights: Any, query_tokens: Sequence[str],
             img = img.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C)
         if img.ndim == 3 and img.shape[-1] == 1:
             img = img[..., 0]
+        check_patch_tiling(img.shape[:2], patch_grid)
         patches = row[t_k - rows * cols:].reshape(rows, cols)
         ax_view.imshow(img, cmap="gray" if img.ndim == 2 else None)
         ax_view.imshow(patches, cmap="inferno", alpha=0.55,

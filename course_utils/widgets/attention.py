@@ -1,8 +1,7 @@
 """Attention explorer (chapter 01; reused by the GPT, BERT and ViT chapters).
 
-``attention_stack`` normalises attention weights of any model of the course to
-(layers, heads, T_q, T_k); ``plot_attention`` draws one layer/head; ``AttentionExplorer``
-adds layer / head / query pickers.
+``AttentionExplorer`` adds layer / head / query pickers to
+``course_utils.plotting.attention.plot_attention``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -11,7 +12,18 @@ from course_utils.schedules import SCHEDULE_NAMES, make_schedule, schedule_demo_
 from course_utils.validation import check_int
 from course_utils.widgets.base import FigureExplorer
 
-__all__ = ["LRScheduleExplorer"]
+__all__ = ["LRScheduleExplorer", "curve_label"]
+
+
+def curve_label(name: str, values: Mapping[str, Any]) -> str:
+    """A loss curve's legend: the schedule and every knob that shapes it.
+
+    Two runs that differ in any of these get two curves; the same settings replace their
+    old curve.
+    """
+    return (f"{name} (peak {values['peak_lr']:.1e}, {values['total_steps']} steps, warmup "
+            f"{min(values['warmup_steps'], values['total_steps'])}, min {values['min_lr_ratio']:g}"
+            f"×peak, cycles {values['cycles']}, γ {values['gamma']:g})")
 
 
 class LRScheduleExplorer(FigureExplorer):
@@ -62,12 +74,12 @@ class LRScheduleExplorer(FigureExplorer):
                                            layout=widgets.Layout(width="230px"))
         self.clear_button = widgets.Button(description="clear loss curves",
                                            layout=widgets.Layout(width="150px"))
-        self.status = widgets.HTML("")
         self.train_button.add_class("course-lr-train")
-        self.train_button.on_click(lambda _b: self.run_training())
-        self.clear_button.on_click(lambda _b: self.clear())
+        self.train_button.on_click(self.guarded(lambda _b: self.run_training(), "training failed"))
+        self.clear_button.on_click(self.guarded(lambda _b: self.clear(), "clearing failed"))
         buttons = widgets.HBox([self.train_button, self.clear_button, self.status])
-        self.children = (*self.children[:-1], buttons, self.output)
+        self.children = (*[c for c in self.children[:-1] if c is not self.status], buttons,
+                         self.output)
 
     def run_training(self) -> dict[str, tuple[list[int], list[float]]]:
         """Train once per selected schedule and overlay the held-out loss curves."""
@@ -76,19 +88,22 @@ class LRScheduleExplorer(FigureExplorer):
         v = self.values()
         self.status.value = "training..."
         started = time.perf_counter()
-        for name in v["schedules"]:
-            fn = make_schedule(name, total_steps=v["total_steps"], peak_lr=v["peak_lr"],
-                               min_lr=v["min_lr_ratio"] * v["peak_lr"],
-                               warmup_steps=min(v["warmup_steps"], v["total_steps"]),
-                               cycles=v["cycles"], gamma=v["gamma"])
-            uses_warmup = name.startswith("warmup") or name == "one_cycle"
-            label = f"{name} (peak {v['peak_lr']:.0e}" + (
-                f", warmup {v['warmup_steps']})" if uses_warmup else ")")
-            self.losses.pop(label, None)
-            self.losses[label] = self.train_fn(fn, v["total_steps"])
-            while len(self.losses) > self.max_curves:  # drop the oldest curve
-                self.losses.pop(next(iter(self.losses)))
+        try:
+            for name in v["schedules"]:
+                fn = make_schedule(name, total_steps=v["total_steps"], peak_lr=v["peak_lr"],
+                                   min_lr=v["min_lr_ratio"] * v["peak_lr"],
+                                   warmup_steps=min(v["warmup_steps"], v["total_steps"]),
+                                   cycles=v["cycles"], gamma=v["gamma"])
+                label = curve_label(name, v)
+                self.losses.pop(label, None)
+                self.losses[label] = self.train_fn(fn, v["total_steps"])
+                while len(self.losses) > self.max_curves:  # drop the oldest curve
+                    self.losses.pop(next(iter(self.losses)))
+        except Exception as err:  # never leave "training..." behind
+            self.show_error("training failed", err)
+            raise
         self.last_train_seconds = time.perf_counter() - started
+        self.error = None
         self.status.value = (f"trained {len(v['schedules'])} run(s) in "
                              f"{self.last_train_seconds:.1f} s")
         self.refresh()

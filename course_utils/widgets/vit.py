@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 import torch
 
-from course_utils.plotting.attention import attention_stack
+from course_utils.plotting.attention import attention_stack, check_patch_tiling, patch_prefix
 from course_utils.plotting.vit import ROLLOUT, plot_vit_attention, vit_patch_tokens
 from course_utils.widgets.base import FigureExplorer
 
@@ -28,21 +29,25 @@ class ViTAttentionExplorer(FigureExplorer):
     def __init__(self, weights: Any, images: Any, *, patch_grid: tuple[int, int],
                  captions: Sequence[str] | None = None, image: int = 0, layer: int | None = None,
                  query: int = 0, title: str = "ViT attention explorer",
-                 height: str = "560px") -> None:
+                 height: str = "560px", n_prefix: int | None = None) -> None:
         w = weights.detach().cpu() if hasattr(weights, "detach") else torch.as_tensor(weights)
         if w.ndim != 5:
             raise ValueError(f"weights must be (n_images, layers, heads, T, T), got "
                              f"{tuple(w.shape)}")
         n_images, n_layers, n_heads, t_q, t_k = w.shape
-        if t_q != t_k or t_k < patch_grid[0] * patch_grid[1]:
+        if t_q != t_k:
             raise ValueError(f"weights must be square self-attention over [CLS] + "
                              f"{patch_grid[0]}x{patch_grid[1]} patches, got {tuple(w.shape)}")
+        n_prefix = patch_prefix(t_k, patch_grid, n_prefix)
         if len(images) != n_images:
             raise ValueError(f"got {len(images)} images for {n_images} attention maps")
         if captions is not None and len(captions) != n_images:
             raise ValueError(f"got {len(captions)} captions for {n_images} images")
+        first = np.asarray(images[0].detach().cpu() if hasattr(images[0], "detach") else images[0])
+        check_patch_tiling(first.shape[-2:] if first.ndim == 3 and first.shape[0] in (1, 3)
+                           else first.shape[:2], patch_grid)
         attention_stack(w[0])  # validates the values (finite, >= 0)
-        tokens = vit_patch_tokens(patch_grid, n_prefix=t_k - patch_grid[0] * patch_grid[1])
+        tokens = vit_patch_tokens(patch_grid, n_prefix=n_prefix)
         names = list(captions) if captions is not None else [f"image {i}" for i in range(n_images)]
         style = {"description_width": "initial"}
         controls = {
@@ -61,6 +66,6 @@ class ViTAttentionExplorer(FigureExplorer):
         self.weights = w
         super().__init__(plot_vit_attention, controls, height=height, title=title,
                          fixed={"weights": w, "images": images, "patch_grid": tuple(patch_grid),
-                                "captions": names},
+                                "captions": names, "n_prefix": n_prefix},
                          css_class="course-vit-attention-explorer")
         self.add_class("course-attention-explorer")
