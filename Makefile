@@ -17,11 +17,14 @@ CELL_TIMEOUT ?= 300
 # --allow-root, so the lab target adds it for uid 0.
 LAB_ARGS    ?=
 LAB_ROOT    := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
-# Tests run like CI: quick profile, offline. (`make test TEST_PROFILE=full` on a GPU runner.)
+# Tests run like CI: quick profile, offline. On a GPU runner with the Hub:
+#   make test TEST_PROFILE=full TEST_OFFLINE=0
 TEST_PROFILE ?= quick
+TEST_OFFLINE ?= 1
 # HF_HUB_OFFLINE=1 is enough: importing course_utils sets the other offline and quiet
 # variables (course_utils/assets.py: OFFLINE_ENV, QUIET_ENV) before any HF library loads.
-TEST_ENV := COURSE_PROFILE=$(TEST_PROFILE) HF_HUB_OFFLINE=1 HF_HOME=$(CURDIR)/build/hf_home \
+TEST_ENV := COURSE_PROFILE=$(TEST_PROFILE) $(if $(filter 1,$(TEST_OFFLINE)),HF_HUB_OFFLINE=1 \
+	HF_HOME=$(CURDIR)/build/hf_home,) \
 	MPLBACKEND=module://matplotlib_inline.backend_inline \
 	COURSE_RESULTS_DIR=$(CURDIR)/build/test-results PYTHONDONTWRITEBYTECODE=1
 

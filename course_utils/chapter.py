@@ -70,6 +70,25 @@ class Chapter:
         return record(self.number, name, value, unit=unit, note=note,
                       profile=self.profile.name)
 
+    @property
+    def smoke(self) -> bool:
+        """True in the smoke profile: full-profile code paths, tiny random models."""
+        return self.profile.name == "smoke"
+
+    def claim(self, holds: bool, message: str) -> None:
+        """Assert a claim the prose makes about this run's results (e.g. "beats the baseline").
+
+        In the smoke profile (tiny sizes, random fixture models) results mean nothing, so the
+        claim is reported instead of enforced; exact properties (parity, shapes) stay plain
+        ``assert`` statements.
+        """
+        if holds:
+            return
+        if self.smoke:
+            print(f"(smoke run: not checked -- {message})")
+            return
+        raise AssertionError(message)
+
     def finish(self) -> None:
         """Record and print the notebook's runtime (also kept in ``runtime_s``)."""
         seconds = self.runtime_s = self.elapsed()

@@ -262,3 +262,18 @@ def test_a_bug_in_the_loader_call_is_not_hidden_by_the_fallback():
 
     with pytest.raises(TypeError, match="n_layers"):
         assets.load_pretrained("openai-community/gpt2", loader, fallback=lambda: "tiny")
+
+
+def test_fixture_hub_counts_as_online_but_reads_only_the_cache(fresh_status, monkeypatch,
+                                                              tmp_path):
+    monkeypatch.setenv(assets.FIXTURES_VAR, str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # set by the Makefile too: must not win here
+    monkeypatch.setattr(assets, "probe_hub", lambda *a, **k: pytest.fail("must not probe"))
+    for key in assets.OFFLINE_ENV:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("HF_HOME", raising=False)
+    status = assets.configure_hub_env()
+    assert status.online and "fixture Hub" in status.reason and str(tmp_path) in status.reason
+    assert os.environ["HF_HOME"] == str(tmp_path.resolve())
+    assert all(os.environ[k] == v for k, v in assets.OFFLINE_ENV.items())  # no network calls
+    assert assets.is_online()

@@ -90,3 +90,39 @@ def test_runtime_budget_target_is_added_in_quick_only():
     assert not quick["runtime_s"].holds(30.1)
     assert "runtime_s" not in {t.name for t in chapter.all_targets("full")}
     assert spec_module.PROFILE_NAMES == ("quick", "full")
+
+
+def test_smoke_sizes_are_full_sizes_with_overrides():
+    from course_utils.profile import get_profile
+
+    for chapter in WRITTEN:
+        smoke, full = chapter.sizes_for("smoke"), chapter.sizes["full"]
+        assert type(smoke) is type(full)
+        for name, value in vars(smoke).items():
+            expected = chapter.smoke.get(name, getattr(full, name))
+            assert value == expected, f"chapter {chapter.number}: smoke {name}"
+        assert get_profile("smoke").sizes(chapter.number) == smoke
+    assert get_profile("smoke").use_hub_models and get_profile("smoke").torch_threads == 1
+    with pytest.raises(ValueError, match=r"smoke overrides \['no_such_field'\] are not fields"):
+        ChapterSpec("05", "05_x", "t", sizes=get_chapter("00").sizes, smoke={"no_such_field": 1})
+
+
+def test_claims_are_enforced_except_in_smoke(monkeypatch, capsys):
+    from course_utils.chapter import start_chapter
+
+    monkeypatch.setenv("COURSE_PROFILE", "quick")
+    ch = start_chapter("00", show_versions=False)
+    ch.claim(True, "fine")
+    with pytest.raises(AssertionError, match="beats the baseline"):
+        ch.claim(False, "beats the baseline")
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    ch = start_chapter("00", show_versions=False)
+    assert ch.smoke and not ch.quick and ch.sizes == get_chapter("00").sizes_for("smoke")
+    ch.claim(False, "beats the baseline")
+    assert "smoke run: not checked -- beats the baseline" in capsys.readouterr().out
+
+
+def test_smoke_targets_name_full_profile_records():
+    smoke = {c.number: [t.name for t in c.all_targets("smoke")] for c in WRITTEN}
+    assert smoke["00"] == ["gpt2_config_source"] and smoke["03"] == ["hub_bert_test_acc"]
+    assert all("runtime_s" not in names for names in smoke.values())

@@ -63,6 +63,10 @@ class ChapterSpec:
         object.__setattr__(self, "smoke", MappingProxyType(dict(self.smoke)))
         if self.smoke and not self.sizes:
             raise ValueError(f"chapter {self.number}: smoke overrides need full sizes")
+        unknown = set(self.smoke) - set(vars(self.sizes["full"])) if self.smoke else set()
+        if unknown:
+            raise ValueError(f"chapter {self.number}: smoke overrides {sorted(unknown)} are not "
+                             f"fields of {type(self.sizes['full']).__name__}")
 
     def sizes_for(self, profile: str) -> Any:
         """The size dataclass of ``profile`` (``smoke``: full with the smoke overrides)."""
