@@ -16,12 +16,13 @@ pytestmark = pytest.mark.usefixtures("lenient_checkers")
 
 NOTEBOOK = solution_notebook("09_optimizers_schedules.ipynb")  # the nb fixture imports NAMES
 NAMES = ["adam_step", "adamw_step", "warmup_cosine_lr", "cosine_restarts_lr", "lamb_trust_ratio",
-         "accumulate_gradients"]
+         "accumulate_gradients", "linear_decay_lr"]
 SOLUTIONS = {"check_adam_step": "adam_step", "check_adamw_step": "adamw_step",
              "check_warmup_cosine_lr": "warmup_cosine_lr",
              "check_cosine_restarts_lr": "cosine_restarts_lr",
              "check_lamb_trust_ratio": "lamb_trust_ratio",
-             "check_accumulate_gradients": "accumulate_gradients"}
+             "check_accumulate_gradients": "accumulate_gradients",
+             "check_linear_decay_lr": "linear_decay_lr"}
 
 
 def _adam(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, mistake=""):
@@ -132,10 +133,6 @@ def test_solution_passes_and_stub_waits(nb, checker):
     assert_passes(check, solution(nb, SOLUTIONS[checker]))
     assert_not_attempted(check)
 
-
-def test_linear_decay_reference_passes():  # Exercise 7 has no notebook cell yet
-    assert_passes(ch09.check_linear_decay_lr, ch09._linear_decay_lr)
-    assert_not_attempted(ch09.check_linear_decay_lr)
 
 
 @pytest.mark.parametrize("checker, answer", wrong_params(WRONG))
