@@ -1,4 +1,4 @@
-"""Chapter 01: the attention explorer, driven headless (the checkers: test_ch01_exercises.py)."""
+"""Chapter 01: the attention explorer, driven headless (the checkers: test_exercises_ch01.py)."""
 
 import numpy as np
 import pytest
