@@ -57,7 +57,7 @@ def check_attention_rollout(fn: Callable[..., torch.Tensor]) -> CheckResult:
              Case(args=(_softmax_maps(3, 2, 4, 4, seed=4),), kwargs={"residual": 0.9},
                   label="residual=0.9"),
              Case(args=(_softmax_maps(2, 3, 2, 4, 6, 6, seed=5),),
-                  label="a batch of 2 images, 3 layers, 4 heads, T=6"),
+                  label="batch dimensions (2, 3), 2 layers, 4 heads, T=6"),
              Case(args=(_softmax_maps(2, 2, 5, 5, seed=6) * _keep(2, 2, 5, 5, seed=7),),
                   label="rows that no longer sum to 1 (the lowest weights discarded): "
                         "renormalise after adding the residual")]

@@ -64,9 +64,11 @@ def check_adamw_step(fn: Callable) -> CheckResult:
         cases.append(Case(args=(p, g, m, v, t), kwargs=kw))
     return run_check("Exercise 2 · adamw_step", fn, cases, reference=_adamw_step, atol=1e-6,
                      inputs_unchanged=True,
-                     hint="AdamW does NOT add weight_decay*param to the gradient (that is Adam + "
-                          "L2). It shrinks the weights directly, param *= 1 - lr*weight_decay, "
-                          "and m, v see only the loss gradient.")
+                     hint="two things to check. Order: shrink the weights you start the step "
+                          "with, param * (1 - lr*weight_decay), then apply the Adam update to "
+                          "them -- decaying the already-updated weights gives a slightly "
+                          "different answer. Decoupling: m and v see only the loss gradient; "
+                          "adding weight_decay*param to the gradient is Adam + L2, not AdamW.")
 
 
 def _warmup_cosine_lr(step, peak_lr, warmup_steps, total_steps, min_lr=0.0):
