@@ -440,8 +440,8 @@ def measure_latency(models: Mapping[str, Callable[[torch.Tensor], torch.Tensor]]
 
     ``clock="cpu"`` (default) times with ``time.thread_time``: the CPU time of this
     thread, which is the latency on an idle machine for single-threaded inference and is
-    not inflated when other processes take the cores (measured: wall-clock medians of the
-    same model differed up to 3x on a busy 2-core machine). ``clock="wall"`` uses
+    not inflated when other processes take the cores (on a busy 2-core machine wall-clock
+    medians of one and the same model differed severalfold). ``clock="wall"`` uses
     ``time.perf_counter`` (what a user waits, including multi-threaded kernels).
 
     The models take turns inside every repeat (interleaved), so a burst of load from
@@ -463,8 +463,8 @@ def measure_latency(models: Mapping[str, Callable[[torch.Tensor], torch.Tensor]]
     times: dict[str, list[float]] = {name: [] for name in models}
     names = list(models)
     for r in range(repeats):
-        # rotate the order every round: whichever model runs first in a round was measured
-        # up to 3x slower on a busy machine (cold caches after the other processes ran)
+        # rotate the order every round, so that no model is always the first of a round
+        # (the first one finds caches cold after other processes ran)
         for name in names[r % len(names):] + names[:r % len(names)]:
             start = timer()
             models[name](inputs)

@@ -49,8 +49,8 @@ def check_fake_quantize(fn: Callable[[torch.Tensor, int], torch.Tensor]) -> Chec
                   label="all values in [1, 4]: zero must stay representable"),
              Case(args=(-_randn(30, seed=3).abs() - 0.5, 3), label="all negative, 3 bits"),
              Case(args=(_randn(8, 16, seed=4), 2), label="a (8, 16) weight matrix, 2 bits"),
-             Case(args=(torch.tensor([-1.0, 0.0, 0.3, 2.0]), 8),
-                  label="tensor([-1, 0, 0.3, 2]), 8 bits")]
+             Case(args=(torch.tensor([-1.0, 0.0, 0.37, 2.0]), 8),
+                  label="tensor([-1, 0, 0.37, 2]), 8 bits")]
     return run_check("Exercise 2 · fake_quantize", fn, cases, reference=_fake_quant_reference,
                      atol=1e-6, rtol=1e-5,
                      hint="widen [min, max] to include 0; 2^b − 1 steps between them give the "
