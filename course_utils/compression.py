@@ -34,8 +34,8 @@ from course_utils.validation import check_float, check_int, check_type
 __all__ = ["soft_targets", "kd_loss", "MLPConfig", "ResidualBlock", "ResidualMLP",
            "init_from_teacher", "sparsity", "magnitude_prune", "make_permanent",
            "effective_state_dict", "select_channels", "shrink_ffn", "rebuild_pruned_ffns",
-           "prune_bert_heads", "drop_bert_layers", "affine_qparams", "quantize", "dequantize", "fake_quantize",
-           "count_parameters", "state_dict_bytes", "measure_latency"]
+           "prune_bert_heads", "drop_bert_layers", "affine_qparams", "quantize", "dequantize",
+           "fake_quantize", "count_parameters", "state_dict_bytes", "measure_latency"]
 
 
 # --- distillation ----------------------------------------------------------------------

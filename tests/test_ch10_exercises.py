@@ -30,7 +30,8 @@ def kd_right(s, t, y, temperature, alpha):
 
 def kd_no_t2(s, t, y, temperature, alpha):
     log_q, log_p = F.log_softmax(s / temperature, -1), F.log_softmax(t / temperature, -1)
-    return alpha * (log_p.exp() * (log_p - log_q)).sum(-1).mean() + (1 - alpha) * F.cross_entropy(s, y)
+    kl = (log_p.exp() * (log_p - log_q)).sum(-1).mean()
+    return alpha * kl + (1 - alpha) * F.cross_entropy(s, y)
 
 
 def kd_reversed_kl(s, t, y, temperature, alpha):

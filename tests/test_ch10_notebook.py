@@ -1,4 +1,4 @@
-"""Chapter 10, teach-then-import: the notebook's model, loss and exercise solutions == course_utils'."""
+"""Chapter 10, teach-then-import: the notebook's model, losses and solutions == course_utils'."""
 
 import pytest
 import torch

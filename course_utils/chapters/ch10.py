@@ -46,6 +46,8 @@ class Ch10Sizes:
     hub_train: int  # IMDB training reviews for the Hub distillation (0 = skip)
     hub_test: int  # IMDB test reviews it is scored on
     hub_steps: int
+    hub_batch_size: int  # reviews per distillation step (and per evaluation/latency batch)
+    hub_lr: float
     hub_max_length: int
 
 
@@ -66,7 +68,8 @@ CHAPTER = ChapterSpec(
                         bert_heads=4, bert_steps=300, bert_lr=3e-3, heads_to_prune=3,
                         hub_teacher="textattack/bert-base-uncased-imdb",
                         hub_student="distilbert/distilbert-base-uncased", hub_train=0,
-                        hub_test=0, hub_steps=0, hub_max_length=128),
+                        hub_test=0, hub_steps=0, hub_batch_size=16, hub_lr=5e-5,
+                        hub_max_length=128),
         full=Ch10Sizes(teacher_width=256, teacher_hidden=1024, teacher_blocks=6,
                        teacher_steps=4000, student_width=32, student_hidden=64,
                        student_blocks=1, student_steps=2000, batch_size=128, lr=2e-3,
@@ -79,7 +82,8 @@ CHAPTER = ChapterSpec(
                        bert_heads=4, bert_steps=1500, bert_lr=2e-3, heads_to_prune=6,
                        hub_teacher="textattack/bert-base-uncased-imdb",
                        hub_student="distilbert/distilbert-base-uncased", hub_train=8000,
-                       hub_test=2000, hub_steps=1500, hub_max_length=256),
+                       hub_test=2000, hub_steps=1500, hub_batch_size=16, hub_lr=5e-5,
+                       hub_max_length=256),
     ),
     # Not a target: the distilled student's test-accuracy gain over the label-only student
     # (recorded as kd_gain_mean). On digits both students sit within a few test images of
