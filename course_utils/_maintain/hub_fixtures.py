@@ -2,6 +2,7 @@
 
 The full profile loads ``openai-community/gpt2``, ``google-bert/bert-base-uncased``,
 ``google/vit-base-patch16-224``, ``distilbert/distilbert-base-uncased``,
+``textattack/bert-base-uncased-imdb``,
 ``stanfordnlp/imdb`` and ``uoft-cs/cifar10`` from the Hugging Face Hub. This machine (and
 CI) cannot reach it, so ``build(hf_home)`` writes stand-ins into a Hugging Face cache
 folder, in the layout that ``from_pretrained`` and ``load_dataset`` read in offline mode:
@@ -37,7 +38,8 @@ __all__ = ["MODEL_IDS", "DATASET_IDS", "build"]
 
 SHA = "f1x7ure0" * 5  # the commit every fixture snapshot claims to be
 MODEL_IDS = ("openai-community/gpt2", "google-bert/bert-base-uncased",
-             "google/vit-base-patch16-224", "distilbert/distilbert-base-uncased")
+             "google/vit-base-patch16-224", "distilbert/distilbert-base-uncased",
+             "textattack/bert-base-uncased-imdb")
 DATASET_IDS = ("stanfordnlp/imdb", "uoft-cs/cifar10")
 _STAMP = ".course-fixtures"
 
@@ -95,6 +97,18 @@ def _bert(out: Path) -> None:
                                num_attention_heads=2, intermediate_size=64,
                                max_position_embeddings=512,
                                pad_token_id=tok.pad_token_id)).save_pretrained(out)
+
+
+def _bert_imdb(out: Path) -> None:
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    tok = _bert_tokenizer(out)
+    torch.manual_seed(4)
+    BertForSequenceClassification(BertConfig(
+        vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=512, num_labels=2,
+        pad_token_id=tok.pad_token_id)).save_pretrained(out)
 
 
 def _distilbert(out: Path) -> None:
@@ -197,7 +211,8 @@ def build(hf_home: str | Path, force: bool = False) -> Path:
     hf_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     started = time.perf_counter()
-    for repo_id, save in zip(MODEL_IDS, (_gpt2, _bert, _vit, _distilbert)):
+    for repo_id, save in zip(MODEL_IDS, (_gpt2, _bert, _vit, _distilbert, _bert_imdb),
+                             strict=True):
         _write_model(hf_home, repo_id, save)
     _imdb(hf_home)
     _cifar10(hf_home)
