@@ -130,8 +130,10 @@ def launch(script: str | Path, nproc: int = 2, args: Sequence[str] = (), *,
                           f"use port=None (torchrun --standalone picks a free port) or "
                           f"free_port()")
     cmd = torchrun_command(script, nproc, args, port)
-    child_env = {**os.environ, "OMP_NUM_THREADS": str(threads_per_process),
-                 "PYTHONUNBUFFERED": "1", **(env or {})}
+    # no PYTHONUNBUFFERED: unbuffered, print() makes two writes (text, then newline) and
+    # the ranks' lines interleave mid-line; print(..., flush=True) writes a line at once
+    child_env = {**os.environ, "OMP_NUM_THREADS": str(threads_per_process), **(env or {})}
+    child_env.pop("PYTHONUNBUFFERED", None)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=child_env, start_new_session=True)
