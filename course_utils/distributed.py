@@ -83,12 +83,16 @@ class LaunchResult:
     seconds: float  # wall time of the whole launch, process start-up included
 
     def lines(self, prefix: str) -> list[str]:
-        """The stdout lines that start with ``prefix`` (torchrun may add a ``[rank]:`` tag)."""
+        """The records in stdout that start with ``prefix``, one per occurrence.
+
+        A ``[rank]:`` tag that torchrun may add is removed, and two ranks' records that
+        landed on one line (concurrent writes) are split apart at ``prefix``.
+        """
         found = []
         for line in self.stdout.splitlines():
             line = line.split("]:", 1)[1] if line.startswith("[") and "]:" in line else line
             if line.startswith(prefix):
-                found.append(line)
+                found += [prefix + part.rstrip() for part in line.split(prefix)[1:]]
         return found
 
 
@@ -110,6 +114,56 @@ def _tail(text: str, n: int = 25) -> str:
     return "\n".join(text.strip().splitlines()[-n:])
 
 
+def _head_and_tail(text: str, head: int = 20, tail: int = 8) -> str:
+    """A failed run's stderr: the workers' own errors come first, torchrun's summary last."""
+    lines = text.strip().splitlines()
+    if len(lines) <= head + tail:
+        return "\n".join(lines)
+    return "\n".join(lines[:head] + [f"... ({len(lines) - head - tail} lines) ..."]
+                     + lines[-tail:])
+
+
+def _descendants(pid: int) -> list[int]:
+    """Process ids of every descendant of ``pid`` (Linux ``/proc``; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _stop(proc: subprocess.Popen) -> tuple[str, str]:
+    """Stop a torchrun launcher *and* its workers, then collect what they printed.
+
+    torchrun starts every worker in a session of its own, so killing the launcher's process
+    group would orphan them (and they would keep our pipes open): SIGTERM the launcher (it
+    stops its workers), then SIGKILL every process that descends from it, by id.
+    """
+    workers = _descendants(proc.pid)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    for pid in [proc.pid, *workers]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        return proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        return "", ""
+
+
 def launch(script: str | Path, nproc: int = 2, args: Sequence[str] = (), *,
            timeout_s: float = 120.0, port: int | None = None,
            env: dict[str, str] | None = None, threads_per_process: int = 1) -> LaunchResult:
@@ -117,7 +171,7 @@ def launch(script: str | Path, nproc: int = 2, args: Sequence[str] = (), *,
 
     ``port=None`` lets ``torchrun --standalone`` choose a free port; a given ``port`` that is
     busy raises ``LaunchError`` at once instead of a rendezvous that waits and retries.
-    On timeout the launcher and all its children (one process group) are killed.
+    On timeout the launcher and all its workers are stopped (see ``_stop``).
     """
     script = Path(script)
     if not script.is_file():
@@ -140,15 +194,15 @@ def launch(script: str | Path, nproc: int = 2, args: Sequence[str] = (), *,
     try:
         stdout, stderr = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # the launcher's own group: it and its workers
-        stdout, stderr = proc.communicate()
+        stdout, stderr = _stop(proc)
         raise LaunchError(f"{script.name} did not finish within {timeout_s:.0f} s; killed "
                           f"the launcher and its {nproc} workers.\nlast output:\n"
                           f"{_tail(stdout + stderr)}") from None
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise LaunchError(f"{script.name} failed (exit code {proc.returncode}) after "
-                          f"{seconds:.1f} s.\nlast output:\n{_tail(stderr or stdout)}")
+                          f"{seconds:.1f} s.\noutput of the workers and torchrun:\n"
+                          f"{_head_and_tail(stderr or stdout)}")
     return LaunchResult(cmd, proc.returncode, stdout, stderr, seconds)
 
 
