@@ -6,7 +6,8 @@
   process group is killed on timeout and a failure raises ``LaunchError`` with the
   children's last output, so a notebook cell never hangs.
 * ``init_from_env()`` -- inside such a script: ``init_process_group`` from torchrun's
-  environment with a timeout, the device of this rank.
+  environment with a timeout, the device of this rank; ``emit(line)`` prints a whole line
+  in one write (torchrun's workers are unbuffered, so ``print`` lines can interleave).
 * ``ring_all_reduce(tensor)`` -- the ring algorithm with point-to-point send/recv
   (reduce-scatter phase, then all-gather phase); sums in place like ``dist.all_reduce``.
 * ``ThreadGroup`` -- a *simulated* process group in threads (``all_reduce``, ``send``,
@@ -33,7 +34,7 @@ import torch
 from course_utils.validation import check_int, check_type
 
 __all__ = ["free_port", "port_is_free", "pick_backend", "LaunchError", "LaunchResult",
-           "torchrun_command", "launch", "init_from_env", "ring_all_reduce",
+           "torchrun_command", "launch", "emit", "init_from_env", "ring_all_reduce",
            "ring_bytes_per_rank", "ThreadGroup", "run_in_threads"]
 
 LOOPBACK = "127.0.0.1"
@@ -184,10 +185,7 @@ def launch(script: str | Path, nproc: int = 2, args: Sequence[str] = (), *,
                           f"use port=None (torchrun --standalone picks a free port) or "
                           f"free_port()")
     cmd = torchrun_command(script, nproc, args, port)
-    # no PYTHONUNBUFFERED: unbuffered, print() makes two writes (text, then newline) and
-    # the ranks' lines interleave mid-line; print(..., flush=True) writes a line at once
     child_env = {**os.environ, "OMP_NUM_THREADS": str(threads_per_process), **(env or {})}
-    child_env.pop("PYTHONUNBUFFERED", None)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=child_env, start_new_session=True)
@@ -204,6 +202,16 @@ def launch(script: str | Path, nproc: int = 2, args: Sequence[str] = (), *,
                           f"{seconds:.1f} s.\noutput of the workers and torchrun:\n"
                           f"{_head_and_tail(stderr or stdout)}")
     return LaunchResult(cmd, proc.returncode, stdout, stderr, seconds)
+
+
+def emit(line: str) -> None:
+    """Print one line with a single write, so lines of concurrent ranks never interleave.
+
+    torchrun runs workers unbuffered (``python -u``): ``print`` then writes the text and the
+    newline separately, and two ranks' records can end up on one line.
+    """
+    sys.stdout.write(line.rstrip("\n") + "\n")
+    sys.stdout.flush()
 
 
 def init_from_env(backend: str | None = None, timeout_s: float = 60.0

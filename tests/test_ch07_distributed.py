@@ -41,7 +41,8 @@ def test_torchrun_command():
 
 
 def test_lines_splits_records_that_landed_on_one_line():
-    result = LaunchResult([], 0, "noise\nRESULT {\"a\": 1}RESULT {\"a\": 2}\n[1]:RESULT 3\n", "", 0.0)
+    stdout = "noise\nRESULT {\"a\": 1}RESULT {\"a\": 2}\n[1]:RESULT 3\n"
+    result = LaunchResult([], 0, stdout, "", 0.0)
     assert result.lines("RESULT ") == ['RESULT {"a": 1}', 'RESULT {"a": 2}', "RESULT 3"]
 
 
@@ -49,7 +50,7 @@ RING_SCRIPT = textwrap.dedent('''
     import json
     import torch
     import torch.distributed as dist
-    from course_utils.distributed import init_from_env, ring_all_reduce
+    from course_utils.distributed import emit, init_from_env, ring_all_reduce
 
     rank, world, device = init_from_env(timeout_s=30)
     x = torch.randn(1001, generator=torch.Generator().manual_seed(rank)).to(device)
@@ -58,9 +59,9 @@ RING_SCRIPT = textwrap.dedent('''
     ring_all_reduce(x)
     pieces = [torch.empty(2, device=device) for _ in range(world)]
     dist.all_gather(pieces, torch.full((2,), float(rank), device=device))
-    print("RESULT " + json.dumps({"rank": rank, "world": world,
-                                  "diff": (x - reference).abs().max().item(),
-                                  "gather": torch.cat(pieces).tolist()}), flush=True)
+    emit("RESULT " + json.dumps({"rank": rank, "world": world,
+                                 "diff": (x - reference).abs().max().item(),
+                                 "gather": torch.cat(pieces).tolist()}))
     dist.destroy_process_group()
 ''')
 

@@ -1,4 +1,4 @@
-"""Chapter 07 checkers: reference solutions pass, plausible wrong ones fail with a message, stubs are 'not attempted'."""
+"""Chapter 07 checkers: solutions pass, plausible wrong ones fail with a message, stubs are ⏳."""
 
 import pytest
 import torch

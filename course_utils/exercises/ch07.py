@@ -31,7 +31,7 @@ def check_zero_bytes(fn: Callable[[int, int, int], float]) -> CheckResult:
 
 
 def check_scaler_update(fn: Callable[..., tuple[float, int, bool]]) -> CheckResult:
-    """Exercise 2: one GradScaler.update: back off on inf, grow after growth_interval clean steps."""
+    """Exercise 2: GradScaler.update: back off on inf, grow after growth_interval clean steps."""
     settings = [(65536.0, 0, True, 2000), (65536.0, 5, True, 2000), (65536.0, 0, False, 2000),
                 (65536.0, 1998, False, 2000), (65536.0, 1999, False, 2000),
                 (1024.0, 2, False, 3), (1024.0, 3, True, 3), (8.0, 0, False, 1),
@@ -115,7 +115,7 @@ class _Regressor(nn.Module):
 
 
 def check_accumulate_no_sync(fn: Callable[..., None]) -> CheckResult:
-    """Exercise 5: K micro-batches per rank, one all-reduce per parameter, == full-batch gradient."""
+    """Exercise 5: K micro-batches per rank, one all-reduce per parameter == full-batch gradient."""
     settings = [(2, 2, 4, 0), (2, 4, 3, 1), (3, 2, 5, 2), (1, 3, 4, 3), (4, 1, 2, 4)]
 
     def case(world, accum, batch, seed):
