@@ -56,7 +56,7 @@ CHAPTER = ChapterSpec(
                         ckpt_batch=256, collective_world=3, ddp_world=2, ddp_samples=512,
                         ddp_features=16, ddp_hidden=64, ddp_batch=16, ddp_accum=2,
                         ddp_epochs=2, ddp_lr=1e-2, fsdp=True, pipe_stages=(2, 4),
-                        pipe_micro=(1, 2, 4, 8, 16), pipe_slot_s=0.01, launch_timeout_s=120.0,
+                        pipe_micro=(1, 2, 4, 8, 16), pipe_slot_s=0.02, launch_timeout_s=120.0,
                         gpu_width=512, gpu_batch=32),
         full=Ch07Sizes(tiny_updates=1000, scaler_steps=200, scaler_init_scale=2.0 ** 24,
                        scaler_growth_interval=50, bench_width=256, bench_layers=4,
