@@ -13,11 +13,14 @@ hidden states ``(B, T, hidden_size)``. On top of it:
 
 ``from_hf_bert`` / ``to_hf_bert`` copy weights from / to ``transformers`` (``BertModel``,
 ``BertForMaskedLM``). Field names of ``BertConfig`` follow ``transformers.BertConfig``.
+``load_course_encoder`` loads the course's MLM-pretrained encoder (``data/pretrained/
+course-bert-reviews``, written by ``tools/pretrain_course_bert.py``) like a Hub checkpoint.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
@@ -29,7 +32,7 @@ from course_utils.validation import check_choice, check_float, check_int, check_
 
 __all__ = ["BertConfig", "PRESETS", "BertEmbeddings", "Bert", "BertOutput", "MLMHead",
            "BertForMaskedLM", "BertClassifier", "POOLINGS", "mean_pool", "from_hf_bert",
-           "to_hf_bert"]
+           "to_hf_bert", "COURSE_ENCODER_DIR", "CourseEncoder", "load_course_encoder"]
 
 POOLINGS = ("cls", "mean")
 
@@ -101,6 +104,9 @@ PRESETS: dict[str, BertConfig] = {
                                num_attention_heads=4, max_position_embeddings=128),
     "course-mini": BertConfig(vocab_size=4000, hidden_size=256, num_hidden_layers=4,
                               num_attention_heads=4, max_position_embeddings=128),
+    # the committed pretrained encoder (tools/pretrain_course_bert.py, load_course_encoder)
+    "course-encoder": BertConfig(vocab_size=4000, hidden_size=128, num_hidden_layers=4,
+                                 num_attention_heads=4, max_position_embeddings=128),
 }
 
 
@@ -406,3 +412,55 @@ def to_hf_bert(model: Bert | BertForMaskedLM) -> nn.Module:
         p.bias.copy_(model.head.bias)
         hf.tie_weights()
     return hf.eval()
+
+
+# ---------------------------------------------------------------------------------------
+# The course's pretrained encoder (offline stand-in for bert-base-uncased)
+# ---------------------------------------------------------------------------------------
+#: Folder written by ``tools/pretrain_course_bert.py`` (safetensors + tokenizer files).
+COURSE_ENCODER_DIR = Path(__file__).resolve().parents[2] / "data" / "pretrained" / \
+    "course-bert-reviews"
+
+
+class CourseEncoder(NamedTuple):
+    """What ``load_course_encoder`` returns."""
+
+    model: nn.Module  # our BertForMaskedLM (``hf=False``) or transformers' (``hf=True``)
+    tokenizer: Any  # PreTrainedTokenizerFast, truncation_side="left" (keeps the verdict)
+    source: str  # "local" (the committed weights) or "fallback" (random init)
+
+
+def load_course_encoder(path: str | Path | None = None, *, hf: bool = False) -> CourseEncoder:
+    """The course's MLM-pretrained BERT on the reviews, through ``assets.load_pretrained``.
+
+    Loaded exactly like a Hub checkpoint (``BertForMaskedLM.from_pretrained`` on a local
+    folder; ``path`` may also be a Hub id such as ``"google-bert/bert-base-uncased"``).
+    ``hf=False`` converts it to our ``BertForMaskedLM`` (``from_hf_bert``). If the folder is
+    missing, a randomly initialised model of the same size is returned with a notice
+    (``source == "fallback"``). Returned in eval mode.
+    """
+    from transformers import AutoTokenizer
+    from transformers import BertForMaskedLM as HFBertForMaskedLM
+
+    from course_utils.assets import load_pretrained
+    from course_utils.tokenization import load_wordpiece
+
+    name = COURSE_ENCODER_DIR if path is None else path
+    config = PRESETS["course-encoder"]
+
+    def fallback() -> nn.Module:
+        return to_hf_bert(BertForMaskedLM(config))
+
+    loaded = load_pretrained(name, HFBertForMaskedLM.from_pretrained, fallback=fallback,
+                             fallback_note="a randomly initialised course-encoder "
+                                           "(run tools/pretrain_course_bert.py)")
+    if loaded.source == "fallback":
+        from course_utils.data import data_dir
+
+        vocab = data_dir() / "reviews" / f"wordpiece-{config.vocab_size}.txt"
+        tokenizer = load_wordpiece(vocab, model_max_length=config.max_position_embeddings)
+        tokenizer.truncation_side = "left"
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(str(name))
+    model = loaded.value.eval() if hf else from_hf_bert(loaded.value)
+    return CourseEncoder(model, tokenizer, loaded.source)
