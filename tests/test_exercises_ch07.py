@@ -145,6 +145,24 @@ def makespan_serial(stage_times, n_micro):  # no overlap at all
     return n_micro * sum(stage_times)
 
 
+def makespan_sim_ignores_busy_stage(stage_times, n_micro):  # a stage never waits for itself
+    finish = [0.0] * len(stage_times)
+    for _ in range(n_micro):
+        ready = 0.0
+        for s, t in enumerate(stage_times):
+            finish[s] = ready + t
+            ready = finish[s]
+    return finish[-1]
+
+
+def makespan_sim_ignores_input(stage_times, n_micro):  # a stage never waits for its input
+    finish = [0.0] * len(stage_times)
+    for _ in range(n_micro):
+        for s, t in enumerate(stage_times):
+            finish[s] += t
+    return finish[-1]
+
+
 # --- Exercise 5: accumulation with one synchronisation ---------------------------------------
 def _accumulate(model, micro_batches, comm, divide_k=True, divide_world=True, sync_each=False):
     k, world = len(micro_batches), comm.get_world_size()
@@ -199,7 +217,9 @@ CHECKERS = [
     (ch07.check_all_gather_via_all_reduce, all_gather,
      [all_gather_ones, all_gather_sum, all_gather_slot0, all_gather_one_call_per_slot,
       all_gather_mean]),
-    (ch07.check_pipeline_makespan, makespan, [makespan_mean, makespan_last, makespan_serial]),
+    (ch07.check_pipeline_makespan, makespan, [makespan_mean, makespan_last, makespan_serial,
+                                              makespan_sim_ignores_busy_stage,
+                                              makespan_sim_ignores_input]),
     (ch07.check_accumulate_no_sync, accumulate,
      [accumulate_no_k, accumulate_no_world, accumulate_sync_every_micro]),
 ]
