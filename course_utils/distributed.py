@@ -1,7 +1,8 @@
 """Multi-process training on one machine: ports, backends, launching, collectives (chapter 07).
 
 * ``free_port()`` / ``port_is_free(port)`` -- a loopback port nobody listens on.
-* ``pick_backend()`` -- ``"nccl"`` when CUDA GPUs and NCCL are present, else ``"gloo"``.
+* ``pick_backend(n)`` -- ``"nccl"`` when NCCL and a CUDA GPU for each of the ``n`` local
+  processes are present, else ``"gloo"`` (CPU).
 * ``launch(script, nproc)`` -- run a script under ``torchrun`` with a time limit; the whole
   process group is killed on timeout and a failure raises ``LaunchError`` with the
   children's last output, so a notebook cell never hangs.
@@ -58,11 +59,19 @@ def free_port(host: str = LOOPBACK) -> int:
         return int(sock.getsockname()[1])
 
 
-def pick_backend() -> str:
-    """``"nccl"`` for CUDA GPUs (when this torch has NCCL), otherwise ``"gloo"`` (CPU)."""
+def pick_backend(local_world_size: int | None = None) -> str:
+    """``"nccl"`` for CUDA GPUs (when this torch has NCCL), otherwise ``"gloo"`` (CPU).
+
+    NCCL needs one GPU per process: with ``local_world_size`` processes on this machine and
+    fewer GPUs than that (e.g. a 4-process run on a 1-GPU laptop), the answer is gloo, and
+    the processes compute on the CPU instead of failing on a GPU they do not have.
+    """
     import torch.distributed as dist
 
-    if torch.cuda.is_available() and dist.is_nccl_available():
+    if local_world_size is not None:
+        check_int("local_world_size", local_world_size, min_value=1)
+    if torch.cuda.is_available() and dist.is_nccl_available() and \
+            (local_world_size is None or torch.cuda.device_count() >= local_world_size):
         return "nccl"
     if not dist.is_gloo_available():
         raise RuntimeError("this torch build has neither NCCL with CUDA nor gloo")
@@ -219,12 +228,13 @@ def init_from_env(backend: str | None = None, timeout_s: float = 60.0
     """Inside a torchrun worker: join the group; returns ``(rank, world_size, device)``."""
     import torch.distributed as dist
 
-    backend = backend or pick_backend()
     missing = [k for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
                if k not in os.environ]
     if missing:
         raise RuntimeError(f"{missing} not set: start this script with torchrun "
                            f"(or course_utils.distributed.launch)")
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ["WORLD_SIZE"]))
+    backend = backend or pick_backend(local_world)
     if backend == "nccl":
         local_rank = int(os.environ.get("LOCAL_RANK", 0))
         torch.cuda.set_device(local_rank)

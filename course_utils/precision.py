@@ -112,8 +112,8 @@ def zero_bytes_per_rank(n_params: int, world_size: int, stage: int,
     check_choice("stage", stage, (0, 1, 2, 3))
     k = 4 + 4 * OPTIMIZER_STATES[check_choice("optimizer", optimizer, tuple(OPTIMIZER_STATES))]
     psi, n = n_params, world_size
-    return {0: (4 + k) * psi, 1: 4 * psi + k * psi / n, 2: 2 * psi + (2 + k) * psi / n,
-            3: (4 + k) * psi / n}[stage]
+    return float({0: (4 + k) * psi, 1: 4 * psi + k * psi / n, 2: 2 * psi + (2 + k) * psi / n,
+                  3: (4 + k) * psi / n}[stage])
 
 
 def tensor_bytes(tensors: Iterable[torch.Tensor]) -> int:
@@ -205,9 +205,16 @@ def run_pipeline(stages: Sequence[Callable[[torch.Tensor], torch.Tensor]],
     def worker(s: int) -> None:
         for _ in range(len(micro_batches)):
             j, x = queues[s].get()
+            if isinstance(x, BaseException):  # an earlier stage failed: pass it on
+                queues[s + 1].put((j, x))
+                continue
             start = time.perf_counter()
-            with torch.no_grad():
-                y = stages[s](x)
+            try:
+                with torch.no_grad():
+                    y = stages[s](x)
+            except Exception as err:  # noqa: BLE001 -- re-raised by the caller below
+                queues[s + 1].put((j, err))
+                continue
             remaining = slot_s - (time.perf_counter() - start)
             if remaining > 0:
                 time.sleep(remaining)
@@ -227,6 +234,10 @@ def run_pipeline(stages: Sequence[Callable[[torch.Tensor], torch.Tensor]],
         outputs[j] = y
     for t in threads:
         t.join(timeout=10)
+    failed = next((y for y in outputs if isinstance(y, BaseException)), None)
+    if failed is not None:
+        raise RuntimeError(f"a pipeline stage failed: {type(failed).__name__}: "
+                           f"{failed}") from failed
     return outputs, sorted(events, key=lambda e: (e.stage, e.micro))  # type: ignore[return-value]
 
 

@@ -31,6 +31,20 @@ def test_pick_backend_on_this_machine():
     assert pick_backend() == ("nccl" if torch.cuda.is_available() else "gloo")
 
 
+def test_pick_backend_needs_one_gpu_per_process(monkeypatch):
+    """NCCL cannot put two ranks on one GPU: a 1-GPU machine runs a 2-process job on gloo."""
+    import torch.distributed as dist
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(dist, "is_nccl_available", lambda: True)
+    assert pick_backend() == "nccl" and pick_backend(1) == "nccl"
+    assert pick_backend(2) == "gloo" and pick_backend(4) == "gloo"
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    assert pick_backend(4) == "nccl"
+    with pytest.raises(ValueError):
+        pick_backend(0)
+
+
 def test_torchrun_command():
     cmd = torchrun_command("train.py", 2, ["--x", 3])
     assert cmd[1:4] == ["-m", "torch.distributed.run", "--nproc_per_node=2"]

@@ -39,6 +39,17 @@ def zero_bytes_stage1_shards_grads(n_params, world_size, stage):  # stage 1 == s
     return zero_bytes(n_params, world_size, 2 if stage == 1 else stage)
 
 
+def zero_bytes_master_replicated(n_params, world_size, stage):  # shards m and v, not the master
+    return zero_bytes(n_params, world_size, stage) + (4 * n_params * (1 - 1 / world_size)
+                                                      if stage >= 1 else 0)
+
+
+def zero_bytes_fp32_adam(n_params, world_size, stage):  # 4 + 4 + 8: the fp32 recipe
+    weights, grads, states = 4 * n_params, 4 * n_params, 8 * n_params
+    return (weights / (world_size if stage >= 3 else 1) + grads / (world_size if stage >= 2 else 1)
+            + states / (world_size if stage >= 1 else 1))
+
+
 def zero_bytes_stage3_unsharded_weights(n_params, world_size, stage):
     return zero_bytes(n_params, world_size, stage) + (2 * n_params * (1 - 1 / world_size)
                                                       if stage == 3 else 0)
@@ -103,6 +114,20 @@ def all_gather_slot0(shard, comm):  # every rank writes into slot 0
     return buf
 
 
+def all_gather_one_call_per_slot(shard, comm):  # right values, but N all-reduces
+    rank, world = comm.get_rank(), comm.get_world_size()
+    slots = []
+    for r in range(world):
+        slot = shard.clone() if r == rank else torch.zeros_like(shard)
+        comm.all_reduce(slot)
+        slots.append(slot)
+    return torch.cat(slots)
+
+
+def all_gather_mean(shard, comm):  # treats all_reduce as a mean: divides by the world size
+    return all_gather(shard, comm) / comm.get_world_size()
+
+
 # --- Exercise 4: pipeline makespan ---------------------------------------------------------
 def makespan(stage_times, n_micro):
     return sum(stage_times) + (n_micro - 1) * max(stage_times)
@@ -118,6 +143,24 @@ def makespan_last(stage_times, n_micro):  # the last stage sets the pace
 
 def makespan_serial(stage_times, n_micro):  # no overlap at all
     return n_micro * sum(stage_times)
+
+
+def makespan_sim_ignores_busy_stage(stage_times, n_micro):  # a stage never waits for itself
+    finish = [0.0] * len(stage_times)
+    for _ in range(n_micro):
+        ready = 0.0
+        for s, t in enumerate(stage_times):
+            finish[s] = ready + t
+            ready = finish[s]
+    return finish[-1]
+
+
+def makespan_sim_ignores_input(stage_times, n_micro):  # a stage never waits for its input
+    finish = [0.0] * len(stage_times)
+    for _ in range(n_micro):
+        for s, t in enumerate(stage_times):
+            finish[s] += t
+    return finish[-1]
 
 
 # --- Exercise 5: accumulation with one synchronisation ---------------------------------------
@@ -167,12 +210,16 @@ def accumulate_sync_every_micro(model, micro_batches, comm):  # right gradient, 
 
 CHECKERS = [
     (ch07.check_zero_bytes, zero_bytes,
-     [zero_bytes_no_master, zero_bytes_stage1_shards_grads, zero_bytes_stage3_unsharded_weights]),
+     [zero_bytes_no_master, zero_bytes_stage1_shards_grads, zero_bytes_stage3_unsharded_weights,
+      zero_bytes_master_replicated, zero_bytes_fp32_adam]),
     (ch07.check_scaler_update, scaler_update,
      [scaler_keeps_tracker, scaler_off_by_one, scaler_steps_on_inf]),
     (ch07.check_all_gather_via_all_reduce, all_gather,
-     [all_gather_ones, all_gather_sum, all_gather_slot0]),
-    (ch07.check_pipeline_makespan, makespan, [makespan_mean, makespan_last, makespan_serial]),
+     [all_gather_ones, all_gather_sum, all_gather_slot0, all_gather_one_call_per_slot,
+      all_gather_mean]),
+    (ch07.check_pipeline_makespan, makespan, [makespan_mean, makespan_last, makespan_serial,
+                                              makespan_sim_ignores_busy_stage,
+                                              makespan_sim_ignores_input]),
     (ch07.check_accumulate_no_sync, accumulate,
      [accumulate_no_k, accumulate_no_world, accumulate_sync_every_micro]),
 ]
@@ -245,3 +292,37 @@ def test_strict_mode_raises(monkeypatch):
     monkeypatch.setenv("COURSE_EXPECT_SOLVED", "1")
     with pytest.raises(ExerciseNotSolved):
         ch07.check_pipeline_makespan(stub)
+
+
+def test_zero_bytes_message_names_bytes_per_parameter():
+    result = ch07.check_zero_bytes(zero_bytes_master_replicated)
+    assert result.status == FAILED and "B per parameter" in result.message
+    result = ch07.check_zero_bytes(lambda n, w, s: zero_bytes(n, w, s) / 1e9)  # GB, not bytes
+    assert result.status == FAILED and "expected an int" not in result.message
+    assert ch07.check_zero_bytes(lambda n, w, s: int(zero_bytes(n, w, s))).status == PASSED
+
+
+def test_one_all_reduce_message_says_why():
+    result = ch07.check_all_gather_via_all_reduce(all_gather_one_call_per_slot)
+    assert "exactly one all_reduce call per rank" in result.message
+
+
+def test_accumulation_variants_that_are_right_pass():
+    def loss_over_k_times_world(model, micro_batches, comm):  # divide up front, plain sum
+        k, world = len(micro_batches), comm.get_world_size()
+        for x, y in micro_batches:
+            (nn.functional.mse_loss(model(x), y) / (k * world)).backward()
+        for p in model.parameters():
+            comm.all_reduce(p.grad)
+    assert ch07.check_accumulate_no_sync(loss_over_k_times_world).status == PASSED
+
+
+def test_accumulation_zeroing_inside_the_loop_fails():
+    def zero_each_time(model, micro_batches, comm):  # keeps only the last micro-batch
+        for x, y in micro_batches:
+            model.zero_grad()
+            nn.functional.mse_loss(model(x), y).backward()
+        for p in model.parameters():
+            comm.all_reduce(p.grad)
+            p.grad /= comm.get_world_size()
+    assert ch07.check_accumulate_no_sync(zero_each_time).status == FAILED

@@ -3,6 +3,7 @@ accounting (== measured bytes), ZeRO formulas (== the ZeRO paper's numbers), the
 meter, pipeline timing."""
 
 import itertools
+import time
 
 import pytest
 import torch
@@ -157,3 +158,15 @@ def test_run_pipeline_outputs_and_bubble():
         mine = sorted((e for e in events if e.stage == s), key=lambda e: e.start)
         assert [e.micro for e in mine] == list(range(6))
         assert all(a.end <= b.start + 1e-9 for a, b in zip(mine, mine[1:]))
+
+
+def test_run_pipeline_reports_a_failing_stage_at_once():
+    stages = [torch.nn.Linear(4, 4), torch.nn.Linear(5, 5)]  # shapes do not chain
+    start = time.perf_counter()
+    with pytest.raises(RuntimeError, match="pipeline stage failed"):
+        run_pipeline(stages, list(torch.randn(6, 4).chunk(3)), slot_s=0.001)
+    assert time.perf_counter() - start < 5
+
+
+def test_zero_bytes_per_rank_is_a_float():
+    assert all(isinstance(zero_bytes_per_rank(1000, 2, s), float) for s in range(4))

@@ -19,12 +19,21 @@ def check_zero_bytes(fn: Callable[[int, int, int], float]) -> CheckResult:
     settings = [(1_000_000, 1, 0), (1_000_000, 4, 0), (7_500_000_000, 64, 1),
                 (7_500_000_000, 64, 2), (7_500_000_000, 64, 3), (1_000, 2, 1), (1_000, 2, 2),
                 (1_000, 2, 3), (350_000_000, 8, 3), (350_000_000, 1, 2)]
-    cases = [Case(args=s, label=f"n_params={s[0]:,}, world_size={s[1]}, stage={s[2]}")
-             for s in settings]
-    return run_check("Exercise 1 · zero_bytes", fn, cases, reference=zero_bytes_per_rank,
-                     rtol=1e-9, atol=0.5,
-                     comparator=lambda got, exp: isinstance(got, (int, float)) and
-                     abs(float(got) - exp) <= 0.5 + 1e-9 * exp,
+    def case(n: int, world: int, stage: int) -> Case:
+        expected = zero_bytes_per_rank(n, world, stage)
+
+        def check(got):
+            if isinstance(got, bool) or not isinstance(got, (int, float)):
+                return False, f"{expected:,.0f} (a number of bytes)"
+            if abs(float(got) - expected) <= 0.5 + 1e-9 * expected:
+                return True, ""
+            # per parameter, the learner sees which group of bytes is off
+            return False, (f"{expected:,.0f} bytes = {expected / n:.6g} B per parameter; "
+                           f"yours is {float(got) / n:.6g} B per parameter")
+        return Case(args=(n, world, stage),
+                    label=f"n_params={n:,}, world_size={world}, stage={stage}", check=check)
+
+    return run_check("Exercise 1 · zero_bytes", fn, [case(*s) for s in settings],
                      hint="count bytes per parameter first: 16-bit weights (2) and gradients "
                           "(2), then the fp32 state the optimizer needs (master copy, m, v). "
                           "Each stage divides one more group by the number of ranks.")
@@ -83,6 +92,10 @@ def check_all_gather_via_all_reduce(fn: Callable[..., torch.Tensor]) -> CheckRes
                                    f"first bad element at flat index {bad})")
             if group.calls["send"] != [0] * world:
                 return False, "only all_reduce calls (no send/recv)"
+            if group.calls["all_reduce"] != [1] * world:
+                return False, (f"exactly one all_reduce call per rank (the right values, but "
+                               f"the all_reduce calls per rank were {group.calls['all_reduce']}:"
+                               f" each one is a round of communication)")
             return True, ""
         return Case(args=(world, shape, seed), label=f"world_size={world}, shard shape={shape}",
                     check=check)
