@@ -86,13 +86,29 @@ def _pruned_models() -> list[tuple[nn.Module, str]]:
     return models
 
 
+def _same_fraction(got: object, expected: float) -> tuple[bool, str]:
+    """Exact fraction of zeros, with the reason for the usual slips."""
+    if isinstance(got, torch.Tensor):
+        return False, "expected a Python float, got a tensor (use .item() or int(...) / total)"
+    if not isinstance(got, (float, int)) or isinstance(got, bool):
+        return False, f"expected a float, got {type(got).__name__}"
+    got = float(got)
+    if abs(got - expected) < 1e-9:
+        return True, ""
+    if got > 1.0:
+        return False, "a fraction in [0, 1], not a percentage"
+    if abs(got - (1.0 - expected)) < 1e-9:
+        return False, "that is the share of non-zero weights (the density), not of zeros"
+    return False, (f"off by {got - expected:+.4g}: count zeros in module.weight of every "
+                   f"nn.Linear, and divide by the total number of those weights")
+
+
 def check_sparsity(fn: Callable[[nn.Module], float]) -> CheckResult:
     """Exercise 3: fraction of zeros among the weights of all nn.Linear layers."""
     cases = [Case(args=(model,), label=label) for model, label in _pruned_models()]
     return run_check("Exercise 3 · sparsity", fn, cases, reference=compression.sparsity,
                      atol=1e-9, rtol=0,
-                     comparator=lambda got, exp: isinstance(got, (float, int))
-                     and abs(float(got) - exp) < 1e-9,
+                     comparator=_same_fraction,
                      hint="a fraction in [0, 1]; only nn.Linear weights (no biases, no "
                           "LayerNorm); read module.weight -- with pruning hooks attached the "
                           "parameter is weight_orig (dense) and module.weight is the masked "
@@ -114,34 +130,59 @@ def _linear_pair(seed: int, d: int, h: int, out: int) -> tuple[nn.Linear, nn.Lin
     return fc1, fc2
 
 
-def _same_pair(got: object, expected: tuple[nn.Linear, nn.Linear]) -> bool:
+def _pair_mismatch(got: object, fc1: nn.Linear, fc2: nn.Linear, keep: list[int],
+                   expected: tuple[nn.Linear, nn.Linear]) -> str | None:
+    """None if ``got`` equals ``expected``, else what differs, in the learner's terms."""
     if not (isinstance(got, (tuple, list)) and len(got) == 2
             and all(isinstance(m, nn.Linear) for m in got)):
-        return False
-    for mine, ref in zip(got, expected):
-        if mine.weight.shape != ref.weight.shape:
-            return False
-        if not torch.allclose(mine.weight, ref.weight, atol=1e-7):
-            return False
-        if (mine.bias is None) != (ref.bias is None):
-            return False
-        if ref.bias is not None and not torch.allclose(mine.bias, ref.bias, atol=1e-7):
-            return False
-    return True
+        return "return a pair (new_fc1, new_fc2) of nn.Linear layers"
+    new1, new2 = got
+    h, n_keep = fc1.out_features, len(keep)
+    if new1.weight.shape != expected[0].weight.shape:
+        return (f"new_fc1 is Linear({new1.in_features}, {new1.out_features}), expected "
+                f"Linear({fc1.in_features}, {n_keep}): remove round(amount·h) = {h - n_keep} "
+                f"of the h = {h} hidden neurons (rows of fc1.weight)")
+    if new2.weight.shape != expected[1].weight.shape:
+        return (f"new_fc2 is Linear({new2.in_features}, {new2.out_features}), expected "
+                f"Linear({n_keep}, {fc2.out_features}): fc2 loses the same hidden neurons, "
+                f"which are its *columns* (inputs)")
+    rows = fc1.weight.detach()
+    kept = []
+    for row in new1.weight.detach():  # which original neuron does each new row come from?
+        match = [j for j in range(h) if torch.allclose(row, rows[j], atol=1e-7)]
+        kept.append(match[0] if match else None)
+    if kept != keep:
+        if None in kept:
+            return "new_fc1's rows are not rows of fc1.weight (copy them, do not re-initialise)"
+        if sorted(kept) == keep:
+            return f"right neurons, wrong order: you kept {kept}; keep their original order {keep}"
+        return (f"you kept neurons {kept}, expected {keep} (the largest L2 norms of fc1's rows; "
+                f"check the norm, the dimension and which end of the ranking you keep)")
+    checks = [(new1.bias, expected[0].bias, "new_fc1's bias must be fc1.bias[keep]"),
+              (new2.weight, expected[1].weight,
+               "new_fc2's weight must be fc2.weight[:, keep] (the kept columns)"),
+              (new2.bias, expected[1].bias, "new_fc2's bias must be fc2's bias, unchanged")]
+    for mine, ref, message in checks:
+        if (mine is None) != (ref is None) or (ref is not None and not torch.allclose(
+                mine.detach(), ref.detach(), atol=1e-7)):
+            return message
+    return None
 
 
 def check_shrink_ffn(fn: Callable[..., tuple[nn.Linear, nn.Linear]]) -> CheckResult:
     """Exercise 4: keep the neurons with the largest L2 row norm of fc1; rebuild both layers."""
     cases = []
     for i, (d, h, out, amount) in enumerate([(4, 6, 3, 0.5), (8, 16, 8, 0.25),
-                                             (16, 32, 16, 0.75), (5, 10, 2, 0.3)]):
+                                             (16, 32, 16, 0.75), (5, 10, 2, 0.3),
+                                             (6, 12, 4, 0.2)]):  # 0.8·12 = 9.6: int() != round
         fc1, fc2 = _linear_pair(i, d, h, out)
         cases.append(Case(args=(fc1, fc2, amount), check=_pair_check(fc1, fc2, amount),
                           label=f"fc1 {d}->{h}, fc2 {h}->{out}, amount={amount}"))
     return run_check("Exercise 4 · shrink_ffn", fn, cases,
-                     hint="rank fc1's rows (one per hidden neuron) by their L2 norm; keep the "
-                          "largest round((1-amount)·h), in their original order; fc1 keeps those "
-                          "rows and bias entries, fc2 keeps those *columns* (and all its bias).")
+                     hint="rank fc1's rows (one per hidden neuron) by their L2 norm; remove the "
+                          "round(amount·h) smallest, keep the others in their original order; "
+                          "fc1 keeps those rows and bias entries, fc2 keeps those *columns* (and "
+                          "all its bias).")
 
 
 def _pair_check(fc1: nn.Linear, fc2: nn.Linear, amount: float
@@ -153,7 +194,9 @@ def _pair_check(fc1: nn.Linear, fc2: nn.Linear, amount: float
         text = (f"Linear({expected[0].in_features}, {expected[0].out_features}) and "
                 f"Linear({expected[1].in_features}, {expected[1].out_features}) keeping "
                 f"neurons {keep}")
-        return _same_pair(got, expected), text
+        reason = _pair_mismatch(got, fc1, fc2, keep, expected)
+        # (Case.check reports no separate reason: it goes under the expected value)
+        return reason is None, text if reason is None else f"{text}\n   what differs: {reason}"
 
     return check
 
@@ -161,6 +204,13 @@ def _pair_check(fc1: nn.Linear, fc2: nn.Linear, amount: float
 def _dark_knowledge_reference(logits: torch.Tensor, temperature: float) -> float:
     probs = compression.soft_targets(logits, temperature)
     return float((1.0 - probs.max(dim=-1).values).mean())
+
+
+def _same_direction(got: object, expected: str) -> tuple[bool, str]:
+    """A prediction is "up" or "down" (case and spaces ignored)."""
+    if not isinstance(got, str) or got.strip().lower() not in ("up", "down"):
+        return False, 'predict() must return the string "up" or "down"'
+    return got.strip().lower() == expected, ""
 
 
 def check_temperature_experiment(fn: Callable[[torch.Tensor, float], float],
@@ -187,5 +237,6 @@ def check_temperature_experiment(fn: Callable[[torch.Tensor, float], float],
     print(f"   {label}")
     return run_check("Exercise 5 · your prediction", predict, [Case(label=label,
                                                                      expected=direction)],
+                     comparator=_same_direction,
                      hint="compare your prediction with the three measured values: does "
                           "softening move probability towards the other classes or away?")
