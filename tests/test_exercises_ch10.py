@@ -52,14 +52,50 @@ def kd_teacher_not_softened(s, t, y, temperature, alpha):
     return alpha * temperature ** 2 * kl + (1 - alpha) * F.cross_entropy(s, y)
 
 
+def kd_ce_softened(s, t, y, temperature, alpha):            # the CE term at T, not at 1
+    log_q, log_p = F.log_softmax(s / temperature, -1), F.log_softmax(t / temperature, -1)
+    kl = (log_p.exp() * (log_p - log_q)).sum(-1).mean()
+    return alpha * temperature ** 2 * kl + (1 - alpha) * F.cross_entropy(s / temperature, y)
+
+
+def kd_soft_cross_entropy(s, t, y, temperature, alpha):     # H(p, q) = KL + H(p): not 0 at q = p
+    log_q, p = F.log_softmax(s / temperature, -1), F.softmax(t / temperature, -1)
+    return (alpha * temperature ** 2 * -(p * log_q).sum(-1).mean()
+            + (1 - alpha) * F.cross_entropy(s, y))
+
+
+def kd_swapped_alpha(s, t, y, temperature, alpha):
+    log_q, log_p = F.log_softmax(s / temperature, -1), F.log_softmax(t / temperature, -1)
+    kl = (log_p.exp() * (log_p - log_q)).sum(-1).mean()
+    return (1 - alpha) * temperature ** 2 * kl + alpha * F.cross_entropy(s, y)
+
+
+def kd_per_example(s, t, y, temperature, alpha):             # forgot the batch mean
+    log_q, log_p = F.log_softmax(s / temperature, -1), F.log_softmax(t / temperature, -1)
+    kl = (log_p.exp() * (log_p - log_q)).sum(-1)
+    return alpha * temperature ** 2 * kl + (1 - alpha) * F.cross_entropy(s, y, reduction="none")
+
+
 def test_kd_loss_checker():
     assert ch10.check_kd_loss(kd_right).status == PASSED
     assert ch10.check_kd_loss(lambda *a: cz.kd_loss(*a)).status == PASSED
-    for wrong in (kd_no_t2, kd_reversed_kl, kd_mean_reduction, kd_teacher_not_softened):
+    assert ch10.check_kd_loss(lambda *a: kd_right(*a).item()).status == PASSED
+    for wrong in (kd_no_t2, kd_reversed_kl, kd_mean_reduction, kd_teacher_not_softened,
+                  kd_ce_softened, kd_soft_cross_entropy, kd_swapped_alpha, kd_per_example):
         result = ch10.check_kd_loss(wrong)
         assert result.status == FAILED, wrong.__name__
         assert "expected" in result.message and "Hint" in result.message
     assert ch10.check_kd_loss(stub).status == NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (kd_no_t2, "not multiplied by T²"), (kd_reversed_kl, "KL(student ‖ teacher)"),
+    (kd_mean_reduction, "reduction='mean'"), (kd_teacher_not_softened, "teacher is not softened"),
+    (kd_ce_softened, "softened logits"), (kd_soft_cross_entropy, "soft cross-entropy"),
+    (kd_swapped_alpha, "swapped"), (kd_per_example, "average over the batch")])
+def test_kd_loss_checker_names_the_mistake(wrong, says):
+    result = ch10.check_kd_loss(wrong)
+    assert says in result.message, result.message
 
 
 # --- Exercise 2: fake_quantize -------------------------------------------------------------

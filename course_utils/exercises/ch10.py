@@ -16,6 +16,68 @@ def _randn(*shape: int, seed: int, scale: float = 1.0) -> torch.Tensor:
     return scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
+def _kd_variants(s: torch.Tensor, t: torch.Tensor, y: torch.Tensor, temperature: float,
+                 alpha: float) -> dict[str, float]:
+    """The loss, and the values the usual mistakes give, for one case."""
+    import torch.nn.functional as F
+
+    log_q, log_p = F.log_softmax(s / temperature, -1), F.log_softmax(t / temperature, -1)
+    p, q = log_p.exp(), log_q.exp()
+    kl = (p * (log_p - log_q)).sum(-1).mean()
+    ce = F.cross_entropy(s, y)
+    t2 = temperature ** 2
+    raw_p = F.softmax(t, -1)
+    return {
+        "right": float(alpha * t2 * kl + (1 - alpha) * ce),
+        "the KL is not multiplied by T²": float(alpha * kl + (1 - alpha) * ce),
+        "the KL is multiplied by T, not T²": float(alpha * temperature * kl + (1 - alpha) * ce),
+        "the KL runs the wrong way, KL(student ‖ teacher)":
+            float(alpha * t2 * (q * (log_q - log_p)).sum(-1).mean() + (1 - alpha) * ce),
+        "the KL is averaged over classes too (reduction='mean'), not only over examples":
+            float(alpha * t2 * kl / s.shape[-1] + (1 - alpha) * ce),
+        "the cross-entropy uses the softened logits (it belongs at T = 1)":
+            float(alpha * t2 * kl + (1 - alpha) * F.cross_entropy(s / temperature, y)),
+        "the teacher is not softened by T":
+            float(alpha * t2 * (raw_p * (raw_p.clamp_min(1e-30).log() - log_q)).sum(-1).mean()
+                  + (1 - alpha) * ce),
+        "it is the soft cross-entropy H(p, q), not the KL (they differ by the teacher's entropy)":
+            float(alpha * t2 * -(p * log_q).sum(-1).mean() + (1 - alpha) * ce),
+        "alpha and 1 − alpha are swapped": float((1 - alpha) * t2 * kl + alpha * ce),
+        "the KL is summed over the batch, not averaged":
+            float(alpha * t2 * (p * (log_p - log_q)).sum() + (1 - alpha) * ce),
+    }
+
+
+def _kd_check(args: tuple) -> Callable[[object], tuple[bool, str]]:
+    values = _kd_variants(*args)
+    right = values["right"]
+
+    def check(got: object) -> tuple[bool, str]:
+        text = f"{right:.6g} (a scalar)"
+        if isinstance(got, torch.Tensor):
+            if got.numel() != 1:
+                return False, (f"{text}\n   what differs: you returned a tensor of shape "
+                               f"{tuple(got.shape)}; average over the batch to one number")
+            got = got.item()
+        if not isinstance(got, (float, int)) or isinstance(got, bool):
+            return False, f"{text}\n   what differs: expected a number, got {type(got).__name__}"
+        got = float(got)
+        if got != got:  # NaN
+            return False, (f"{text}\n   what differs: got nan -- a log of 0? Use log_softmax "
+                           f"for log-probabilities (log(softmax) underflows), and check what "
+                           f"F.kl_div expects as its target")
+        if abs(got - right) <= 1e-5 + 1e-4 * abs(right):
+            return True, text
+        likely = [name for name, value in values.items() if name != "right"
+                  and abs(got - value) <= 1e-5 + 1e-4 * abs(value)]
+        reason = f"got {got:.6g}, |got − expected| = {abs(got - right):.3g}"
+        if likely:
+            reason += f"; that is the value you get when {likely[0]}"
+        return False, f"{text}\n   what differs: {reason}"
+
+    return check
+
+
 def check_kd_loss(fn: Callable[..., torch.Tensor]) -> CheckResult:
     """Exercise 1: alpha·T²·KL(teacher_T ‖ student_T) + (1 − alpha)·CE, batch mean."""
     cases = []
@@ -26,12 +88,13 @@ def check_kd_loss(fn: Callable[..., torch.Tensor]) -> CheckResult:
     for i, (b, c, t, a, label) in enumerate(settings):
         s, te = _randn(b, c, seed=2 * i, scale=2.0), _randn(b, c, seed=2 * i + 1, scale=3.0)
         y = torch.randint(0, c, (b,), generator=torch.Generator().manual_seed(i))
-        cases.append(Case(args=(s, te, y, t, a), label=f"{b}x{c} logits, {label}"))
+        cases.append(Case(args=(s, te, y, t, a), check=_kd_check((s, te, y, t, a)),
+                          label=f"{b}x{c} logits, {label}"))
     same = _randn(4, 10, seed=99)
-    cases.append(Case(args=(same, same.clone(), torch.arange(4), 3.0, 1.0),
+    args = (same, same.clone(), torch.arange(4), 3.0, 1.0)
+    cases.append(Case(args=args, check=_kd_check(args),
                       label="student == teacher, alpha=1 (must be 0)"))
-    return run_check("Exercise 1 · kd_loss", fn, cases, reference=compression.kd_loss,
-                     atol=1e-5, rtol=1e-4,
+    return run_check("Exercise 1 · kd_loss", fn, cases,
                      hint="soften both with /T; the KL weighs log-ratios by the *teacher's* "
                           "probabilities; average over examples (not classes); multiply the "
                           "KL by T² and alpha, the cross-entropy (at T=1) by 1 - alpha.")
