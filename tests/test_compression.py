@@ -225,3 +225,17 @@ def test_measure_latency_returns_positive_medians_for_every_model():
         assert set(timing) == {"a", "b"} and all(v >= 0 for v in timing.values())
     with pytest.raises(ValueError, match="clock"):
         cz.measure_latency(models, torch.randn(2, 8), clock="gpu")
+
+
+def test_quantize_dynamic_swaps_children_only():
+    """The trap chapter 10 shows: a bare Linear comes back fp32; wrapped, it is replaced."""
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicQuantizedLinear
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bare = quantize_dynamic(nn.Linear(16, 16), {nn.Linear}, dtype=torch.qint8)
+        wrapped = quantize_dynamic(nn.Sequential(nn.Linear(16, 16)), {nn.Linear},
+                                   dtype=torch.qint8)
+    assert not isinstance(bare, DynamicQuantizedLinear) and type(bare) is nn.Linear
+    assert isinstance(wrapped[0], DynamicQuantizedLinear)
