@@ -76,6 +76,7 @@ RING_SCRIPT = textwrap.dedent('''
     emit("RESULT " + json.dumps({"rank": rank, "world": world,
                                  "diff": (x - reference).abs().max().item(),
                                  "gather": torch.cat(pieces).tolist()}))
+    dist.barrier()
     dist.destroy_process_group()
 ''')
 
