@@ -45,6 +45,7 @@ LINE_TEXT, LINE_CODE, LINE_OUT = 34, 22, 20
 CODE_LINES = 24                       # longest code chunk on one sub-slide
 OUT_LINES = 10                        # text output lines shown before folding the rest
 IMG_MAX_H = 540                       # CSS max-height of output images (template)
+WIDGET_IMG_MAX_H = 420                # ... of a widget's figure (its controls sit above)
 PROSE_WORDS = 70                      # more plain-paragraph words than this -> notes
 KEEP_WORDS = 40                       # visible words kept from a trimmed paragraph
 UNDERSTANDING = re.compile(r"check your understanding", re.I)
@@ -110,12 +111,12 @@ def _png_size(data: str) -> tuple[int, int] | None:
     return None
 
 
-def _image_height(output: dict) -> float:
+def _image_height(output: dict, max_h: float = IMG_MAX_H) -> float:
     meta = output.get("metadata", {}).get("image/png", {}) or {}
     size = _png_size(output["data"]["image/png"]) or (640, 480)
     width = meta.get("width") or size[0]
     height = meta.get("height") or size[1] * width / size[0]
-    scale = min(1.0, (SLIDE_W - 120) / width, IMG_MAX_H / height)
+    scale = min(1.0, (SLIDE_W - 120) / width, max_h / height)
     return height * scale + 16
 
 
@@ -132,12 +133,15 @@ def _output_height(output: dict) -> float:
         return IMG_MAX_H
     if "text/html" in data:
         text = "".join(data["text/html"])
+        images = re.findall(r"<img[^>]*src=['\"]data:image/png;base64,([^'\"]+)['\"]", text)
+        height = sum(_image_height({"data": {"image/png": d}}, WIDGET_IMG_MAX_H)
+                     for d in images)
+        text = re.sub(r"<img[^>]*>", "", text)
         rows = text.count("<tr")
         if rows:
-            return 36 * min(rows, OUT_LINES + 2) + 40
-        images = re.findall(r'<img[^>]*src="data:image/png;base64,([^"]+)"', text)
-        height = sum(_image_height({"data": {"image/png": d}}) for d in images)
-        return height + _text_height(re.sub(r"<img[^>]*>", "", text), 100, 26) + 20
+            return height + 36 * min(rows, OUT_LINES + 2) + 40
+        blocks = len(re.findall(r"<(p|div|br|li|h\d)\b", text))
+        return height + _text_height(re.sub(r"<[^>]+>", " ", text), 100, 26) + 10 * blocks + 20
     if "text/markdown" in data:
         return sum(_md_height(b) for b in _md_blocks("".join(data["text/markdown"])))
     if "text/latex" in data:
@@ -277,11 +281,15 @@ def _widget_snapshot(model_id: str, state: dict) -> dict:
             outputs.extend(values.get("outputs", []))
         for child in values.get("children", []):
             walk(str(child).replace("IPY_MODEL_", ""), depth + 1)
-        if "value" in values and name not in ("HTMLModel", "LabelModel", "OutputModel"):
-            value = values["value"]
-            if "_options_labels" in values and isinstance(values.get("index"), int):
-                labels = values["_options_labels"]
-                value = labels[values["index"]] if values["index"] < len(labels) else value
+        if name in ("HTMLModel", "LabelModel") and 0 < len(values.get("value", "")) < 300:
+            controls.append(f"<span class='slide-widget-text'>{values['value']}</span>")
+        elif ("value" in values or "index" in values) and name != "OutputModel":
+            value = values.get("value")
+            labels, index = values.get("_options_labels"), values.get("index")
+            if labels and isinstance(index, int) and 0 <= index < len(labels):
+                value = labels[index]
+            elif labels and isinstance(index, (list, tuple)):
+                value = ", ".join(labels[i] for i in index if 0 <= i < len(labels))
             label = values.get("description") or name.replace("Model", "")
             controls.append(f"<span class='slide-control'>{html.escape(str(label))}: "
                             f"<b>{html.escape(str(value))}</b></span>")
