@@ -458,8 +458,12 @@ def presentable(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
                 flush_notes()
                 used = 0.0
                 notes_at = len(cells)
-            cells.append(_new_cell(block, "slide" if not cells else own, starts and i > 0))
+            continued = starts and i > 0
+            cells.append(_new_cell(block, "slide" if not cells else own, continued))
             used += block.height
+            if continued and block.kind == "md" and block.heading \
+                    and not block.text.startswith("#"):
+                used += _md_height(block.heading)  # the heading repeated "(continued)"
         if notes:
             section_notes.append(notes)
     flush_notes()
