@@ -78,6 +78,7 @@ PRESENT_JS = """() => {
               zoom: parseFloat(s.getAttribute('data-fit-zoom') || '1'),
               notes: (Reveal.getSlideNotes(s) || '').length,
               images: s.querySelectorAll('.jp-OutputArea-output img, .slide-widget img').length,
+              widget: s.querySelectorAll('.slide-widget img').length,
               title: (s.querySelector('h1, h2, h3') || {}).textContent || ''});
   }
   return out;
@@ -139,8 +140,9 @@ def present(browser, url: str, shot: Path | None = None) -> tuple[list[dict], li
     page.goto(url)
     page.wait_for_function("window.slidesFitted === true", timeout=60_000)
     slides = page.evaluate(PRESENT_JS)
-    if shot is not None:  # the first slide with a figure (else the first slide)
-        target = next((s for s in slides if s["images"]), slides[0])
+    if shot is not None:  # a widget's last state, else the first figure, else slide 1
+        target = next((s for s in slides if s["widget"]),
+                      next((s for s in slides if s["images"]), slides[0]))
         page.evaluate(f"Reveal.slide({target['h']}, {target['v']})")
         page.wait_for_timeout(200)
         shot.parent.mkdir(parents=True, exist_ok=True)
