@@ -155,3 +155,16 @@ def test_every_chapter_keeps_all_its_text(path):
             continue
         blocks = S._md_blocks(cell.source)
         assert cell.source in notes or all(b in shown for b in blocks), cell.source[:80]
+
+
+def test_understanding_as_subheadings_and_html_blocks_stay_whole():
+    qs = "\n\n".join(f"### Question {i}\n\nWhy {i}?\n\n<details>\n<summary>Answer</summary>\n\n"
+                     f"Because {i}.\n\nMore.\n</details>" for i in range(1, 4))
+    nb = nbformat.v4.new_notebook(cells=[_cell("md", "# T", "slide"),
+                                         _cell("md", f"## Check your understanding\n\n{qs}",
+                                               "slide")])
+    sections = _sections(S.presentable(nb))[1:]
+    assert len(sections) == 3
+    for n, section in enumerate(sections, 1):
+        text = "".join(c.source for c in section)
+        assert f"Why {n}?" in text and text.count("<details>") == text.count("</details>") == 1

@@ -185,6 +185,14 @@ def _md_blocks(source: str) -> list[str]:
             blocks.append(line)
             i += 1
             continue
+        opened = re.match(r"\s*<(details|div|table|figure|blockquote)\b", line)
+        if opened and f"</{opened.group(1)}>" not in line:  # an HTML block, blank lines and all
+            j = i + 1
+            while j < len(lines) and f"</{opened.group(1)}>" not in lines[j]:
+                j += 1
+            blocks.append("\n".join(lines[i:j + 1]))
+            i = j + 1
+            continue
         if _LIST_ITEM.match(line):  # one block per top-level item (with its continuation)
             j = i + 1
             while j < len(lines) and lines[j].strip() != "" and not _LIST_ITEM.match(lines[j]) \
@@ -201,6 +209,23 @@ def _md_blocks(source: str) -> list[str]:
         blocks.append("\n".join(lines[i:j]))
         i = j
     return blocks
+
+
+def _questions(blocks: list[str], heading: str) -> list[list[str]]:
+    """The questions of a "check your understanding" cell, each with its answer.
+
+    Usually a numbered list (one item per question, the answer in ``<details>``); else
+    sub-headings, or paragraphs opening in bold, start the questions.
+    """
+    rest = [b for b in blocks if b != heading]
+    starts = [i for i, b in enumerate(rest) if _LIST_ITEM.match(b)]
+    if not starts:
+        starts = [i for i, b in enumerate(rest) if b.startswith("#")] or \
+                 [i for i, b in enumerate(rest) if b.startswith("**")]
+    if not starts:
+        return []
+    bounds = [*starts, len(rest)]
+    return [rest[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 def _is_prose(block: str) -> bool:
@@ -380,13 +405,14 @@ def _blocks_of(cell, widget_state: dict) -> tuple[list[Block], str]:
         heading = next((b for b in blocks if b.startswith("#")), "")
         notes = ""
         if heading and UNDERSTANDING.search(heading):
-            items = [b for b in blocks if _LIST_ITEM.match(b)]
-            intro = [b for b in blocks if b not in items and b != heading]
+            items = _questions(blocks, heading)
+            intro = blocks[1:blocks.index(items[0][0])] if items else blocks[1:]
             out = [Block("md", _md_height(heading), heading, cell=cell, heading=heading)]
             out += [Block("md", _md_height(b), b, cell=cell, heading=heading) for b in intro]
             for n, item in enumerate(items, 1):
                 title = f"{heading} ({n}/{len(items)})"
-                out.append(Block("md", _md_height(title) + _md_height(item), f"{title}\n\n{item}",
+                height = _md_height(title) + sum(_md_height(b) for b in item)
+                out.append(Block("md", height, title + "\n\n" + "\n\n".join(item),
                                  cell=cell, heading=heading, new_slide=n > 1))
             return out, ""
         kept, trimmed = _trim_prose(blocks)
