@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_slides  # noqa: E402
 
 from course_utils._maintain.notebooks import chapter_notebooks  # noqa: E402
+from course_utils._maintain.slides import SLIDE_H, SLIDE_W  # noqa: E402
 from course_utils.paths import repo_root  # noqa: E402
 
 
@@ -73,8 +74,7 @@ def print_decks(decks: list[Path], out: Path, notes: bool) -> list[Path]:
                 "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"])
             for deck in decks:
-                page = browser.new_page(viewport={"width": make_slides.SLIDE_W,
-                                                  "height": make_slides.SLIDE_H})
+                page = browser.new_page(viewport={"width": SLIDE_W, "height": SLIDE_H})
                 page.route("**/*", lambda r: r.continue_()
                            if r.request.url.startswith(("http://127.0.0.1", "data:"))
                            else r.abort())

@@ -24,7 +24,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from course_utils._maintain.notebooks import KERNEL_NAME, chapter_notebooks
-from course_utils._maintain.slides import SLIDE_H, SLIDE_W, presentable
+from course_utils._maintain.slides import presentable
 from course_utils.paths import repo_root
 from course_utils.profile import current_profile
 
