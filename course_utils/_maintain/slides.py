@@ -306,8 +306,9 @@ def _widget_snapshot(model_id: str, state: dict) -> dict:
             outputs.extend(values.get("outputs", []))
         for child in values.get("children", []):
             walk(str(child).replace("IPY_MODEL_", ""), depth + 1)
-        if name in ("HTMLModel", "LabelModel") and 0 < len(values.get("value", "")) < 300:
-            controls.append(f"<span class='slide-widget-text'>{values['value']}</span>")
+        if name in ("HTMLModel", "HTMLMathModel", "LabelModel"):  # a title or status line
+            if 0 < len(values.get("value", "")) < 300:
+                controls.append(f"<span class='slide-widget-text'>{values['value']}</span>")
         elif ("value" in values or "index" in values) and name != "OutputModel":
             value = values.get("value")
             labels, index = values.get("_options_labels"), values.get("index")
