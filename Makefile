@@ -28,7 +28,7 @@ TEST_ENV := COURSE_PROFILE=$(TEST_PROFILE) $(if $(filter 1,$(TEST_OFFLINE)),HF_H
 	MPLBACKEND=module://matplotlib_inline.backend_inline \
 	COURSE_RESULTS_DIR=$(CURDIR)/build/test-results PYTHONDONTWRITEBYTECODE=1
 
-.PHONY: help setup lab test test-unit test-notebooks test-smoke test-after run-all slides derive \
+.PHONY: help setup lab test test-unit test-notebooks test-smoke test-after run-all slides handouts derive \
 	check-notebooks clean distclean
 
 help:
@@ -88,8 +88,13 @@ test-after:
 run-all: setup
 	OMP_NUM_THREADS=1 MPLBACKEND=module://matplotlib_inline.backend_inline $(PY) tools/run_all.py $(NOTEBOOKS)
 
+# Decks in build/slides/ (offline with npm); handouts: one PDF per chapter in build/handouts/
+# (the decks printed by headless Chromium). Both use executed copies where they exist.
 slides: setup
 	$(PY) tools/make_slides.py
+
+handouts: setup
+	$(PY) tools/make_handouts.py
 
 clean:
 	rm -rf build

@@ -17,25 +17,33 @@ import argparse
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-from course_utils._maintain.notebooks import chapter_notebooks
+import nbformat
+from nbclient import NotebookClient
+
+from course_utils._maintain.notebooks import KERNEL_NAME, chapter_notebooks
+from course_utils._maintain.slides import presentable
 from course_utils.paths import repo_root
 from course_utils.profile import current_profile
 
-VENDOR_PACKAGES = ("reveal.js@4.0.2", "jquery@2.2.4", "requirejs@2.1.10", "mathjax@2.7.7",
-                   "@jupyter-widgets/html-manager@1.0.15")
+# Widgets are shown as static snapshots of their last state (course_utils/_maintain/slides.py),
+# so the decks need no widget manager.
+VENDOR_PACKAGES = ("reveal.js@4.0.2", "jquery@2.2.4", "requirejs@2.1.10", "mathjax@2.7.7")
 VENDOR = "vendor/node_modules"
 
 
 def install_vendor(out: Path) -> bool:
     """npm-install the reveal.js stack into out/vendor (skipped if present)."""
     prefix = out / "vendor"
-    if (prefix / "node_modules" / "@jupyter-widgets" / "html-manager" / "dist").exists():
+    if all((prefix / "node_modules" / name.rsplit("@", 1)[0] / "package.json").exists()
+           for name in VENDOR_PACKAGES):
         return True
     npm = shutil.which("npm")
     if npm is None:
-        print("npm not found: decks will load reveal.js/MathJax from CDNs (needs network).")
+        print("npm not found: decks will load reveal.js/MathJax from CDNs (needs network to "
+              "present). Install Node.js/npm (e.g. apt-get install npm) for offline decks.")
         return False
     prefix.mkdir(parents=True, exist_ok=True)
     result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error",
@@ -50,7 +58,6 @@ def install_vendor(out: Path) -> bool:
 def nbconvert_args(offline: bool) -> list[str]:
     """nbconvert options for an offline (vendored) or CDN deck."""
     args = ["--to", "slides", "--SlidesExporter.reveal_theme=white",
-            "--SlidesExporter.reveal_scroll=True",
             f"--TemplateExporter.extra_template_basedirs={repo_root() / 'tools' / 'templates'}",
             "--template", "reveal_offline"]
     if offline:
@@ -58,21 +65,45 @@ def nbconvert_args(offline: bool) -> list[str]:
                  f"--SlidesExporter.jquery_url={VENDOR}/jquery/dist/jquery.min.js",
                  f"--SlidesExporter.require_js_url={VENDOR}/requirejs/require.js",
                  f"--SlidesExporter.mathjax_url={VENDOR}/mathjax/MathJax.js"
-                 "?config=TeX-AMS_CHTML-full,Safe",
-                 f"--SlidesExporter.widget_renderer_url={VENDOR}/@jupyter-widgets/html-manager/"
-                 "dist/embed-amd.js"]
+                 "?config=TeX-AMS_CHTML-full,Safe"]
     return args
 
 
 def build_deck(source: Path, out: Path, offline: bool, execute: bool) -> Path:
-    """Convert one notebook into out/<stem>.slides.html."""
-    cmd = [sys.executable, "-m", "jupyter", "nbconvert", str(source), "--output-dir", str(out),
-           *nbconvert_args(offline)]
+    """Convert one notebook into out/<stem>.slides.html, rewritten to fit the screen.
+
+    ``presentable`` (course_utils/_maintain/slides.py) packs the cells into sub-slides that
+    fit 1280x720, moves long prose to the speaker notes, folds long outputs and turns
+    widgets into snapshots; the notebook on disk is not changed.
+    """
+    nb = nbformat.read(source, as_version=4)
     if execute:
-        cmd += ["--execute", "--ExecutePreprocessor.timeout=1800",
-                "--ExecutePreprocessor.kernel_name=transformers-course"]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
+        NotebookClient(nb, timeout=1800, kernel_name=KERNEL_NAME,
+                       resources={"metadata": {"path": str(source.parent)}}).execute()
+    with tempfile.TemporaryDirectory() as tmp:
+        staged = Path(tmp) / source.name
+        nbformat.write(presentable(nb), staged)
+        cmd = [sys.executable, "-m", "jupyter", "nbconvert", str(staged), "--output-dir",
+               str(out), *nbconvert_args(offline)]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"nbconvert failed on {source.name}: {result.stderr.strip()[-800:]}")
     return out / f"{source.stem}.slides.html"
+
+
+def deck_source(path: Path) -> tuple[Path, bool]:
+    """The newest executed copy of a solution notebook, and whether one was found.
+
+    ``make run-all`` writes build/executed/<profile>/ (with widget state); ``make test``'s
+    nbval run writes build/executed/nbval-<profile>/ (notebooks/conftest.py). A copy older
+    than the notebook is stale and ignored.
+    """
+    profile = current_profile().name
+    for folder in (f"executed/{profile}", f"executed/nbval-{profile}"):
+        ready = repo_root() / "build" / folder / path.name
+        if ready.exists() and ready.stat().st_mtime >= path.stat().st_mtime:
+            return ready, True
+    return path, False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,14 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     offline = False if args.cdn else install_vendor(args.out)
-    executed = repo_root() / "build" / "executed" / current_profile().name
     for path in chapter_notebooks():
         if args.chapters and path.name[:2] not in args.chapters:
             continue
-        ready = executed / path.name
-        use_executed = ready.exists() and ready.stat().st_mtime >= path.stat().st_mtime
-        source = ready if use_executed else path
-        deck = build_deck(source, args.out, offline, execute=not (use_executed or args.no_execute))
+        source, executed = deck_source(path)
+        deck = build_deck(source, args.out, offline, execute=not (executed or args.no_execute))
         print(f"{deck}" + ("" if offline else "  (CDN assets)"))
     print(f"Present with: python -m http.server -d {args.out} 8000  ->  http://localhost:8000/")
     return 0
