@@ -19,7 +19,7 @@ def test_render_and_update_readme(results_tmp, tmp_path):
     assert rd.update_readme(readme, "quick") is True
     text = readme.read_text()
     assert "old" not in text and "exact_match" in text and text.endswith("rest\n")
-    assert "| 05 | Parameter-efficient fine-tuning |" in text  # every chapter has a row
+    assert "| 06 | Data augmentation | – | planned |" in text  # every chapter has a row
     assert rd.update_readme(readme, "quick") is False
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="must contain <!-- chapter-table:begin --> once"):
