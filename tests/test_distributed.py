@@ -9,7 +9,8 @@ import time
 import pytest
 import torch
 
-from course_utils.distributed import (LaunchError, LaunchResult, ThreadGroup, free_port, launch,
+from course_utils.distributed import (TRANSIENT_ABORT, LaunchError, LaunchResult, ThreadGroup,
+                                      free_port, launch,
                                       pick_backend, port_is_free, ring_all_reduce,
                                       ring_bytes_per_rank, run_in_threads, torchrun_command)
 
@@ -184,3 +185,28 @@ def test_thread_group_all_reduce_and_a_rank_that_never_joins():
             comm.recv(torch.empty(1), src=0)
     with pytest.raises(TimeoutError, match="never came"):
         run_in_threads(recv_forever, 2, timeout_s=0.5)
+
+
+def test_launch_retries_only_the_transient_gloo_abort(tmp_path, capsys):
+    marker = tmp_path / "aborted-once"
+    script = tmp_path / "flaky.py"
+    script.write_text(f'''
+import os, sys
+from pathlib import Path
+marker = Path({str(marker)!r})
+if os.environ.get("RANK") == "0" and not marker.exists():
+    marker.write_text("x")
+    sys.stderr.write("{TRANSIENT_ABORT}\\n"); sys.stderr.flush()
+    os.abort()
+print("ok", os.environ["RANK"], flush=True)
+''')
+    result = launch(script, nproc=2, timeout_s=60)
+    assert sorted(result.lines("ok")) == ["ok 0", "ok 1"]
+    assert "running it again" in capsys.readouterr().out
+    marker.unlink()
+    with pytest.raises(LaunchError, match="terminate called"):
+        launch(script, nproc=2, timeout_s=60, retries=0)
+    failing = tmp_path / "fails.py"
+    failing.write_text("raise SystemExit('a real bug')\n")
+    with pytest.raises(LaunchError, match="a real bug"):  # not retried: fails once, fast
+        launch(failing, nproc=1, timeout_s=60)
