@@ -21,19 +21,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from chromium import launched_browser, require_chromium
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = (os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium")
-            or shutil.which("chromium-browser"))
 TOKEN = "course-browser-test"
 SHOTS = ROOT / "build" / "browser"
 
-if CHROMIUM is None:
-    pytest.skip("Chromium not installed (apt-get install chromium); .ci/run installs it",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright package missing")
+require_chromium()  # skips this module without Chromium or playwright
 
 
 def _free_port() -> int:
@@ -91,12 +87,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+    with launched_browser() as b:
         yield b
-        b.close()
 
 
 def open_and_run_all(browser, base: str, notebook: str, timeout_s: float):

@@ -16,28 +16,22 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
-import shutil
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from chromium import launched_browser, require_chromium
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-CHROMIUM = (os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium")
-            or shutil.which("chromium-browser"))
 SHOTS = ROOT / "build" / "slides-shots"
 DECKS = ROOT / "build" / "slides-test"
 
-if CHROMIUM is None:
-    pytest.skip("Chromium not installed (apt-get install chromium); .ci/run installs it",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright package missing")
+require_chromium()  # skips this module without Chromium or playwright
 
 import make_slides  # noqa: E402
 
@@ -114,12 +108,8 @@ def decks():
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+    with launched_browser() as b:
         yield b
-        b.close()
 
 
 def present(browser, url: str, shot: Path | None = None) -> tuple[list[dict], list[str]]:
