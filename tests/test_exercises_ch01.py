@@ -1,30 +1,31 @@
 """Chapter 01 checkers: the notebook's answers pass, plausible wrong answers fail, stubs wait."""
 
-import math
-
 import pytest
 import torch
 
 from checker_verdicts import assert_not_attempted, assert_passes, assert_rejected, solution, \
     stub, wrong_params
 from course_utils._maintain.testing import solution_notebook
-from course_utils.checking import FAILED, NOT_ATTEMPTED, ExerciseNotSolved
+from course_utils.checking import FAILED, PASSED, ExerciseNotSolved
 from course_utils.exercises import ch01
 
 pytestmark = pytest.mark.usefixtures("lenient_checkers")
 
 NOTEBOOK = solution_notebook("01_seq2seq_attention.ipynb")  # the nb fixture imports NAMES
-NAMES = ["additive_score", "decoder_mask", "split_heads", "merge_heads", "sinusoidal_pe",
-         "masked_attention", "layer_norm"]
-SOLUTIONS = {"check_additive_score": "additive_score", "check_decoder_mask": "decoder_mask",
-             "check_split_merge": ("split_heads", "merge_heads"),
-             "check_sinusoidal_pe": "sinusoidal_pe", "check_masked_attention": "masked_attention",
+NAMES = ["luong_step", "decoder_mask", "lstm_cell", "masked_softmax", "layer_norm"]
+SOLUTIONS = {"check_luong_step": "luong_step", "check_decoder_mask": "decoder_mask",
+             "check_lstm_cell": "lstm_cell", "check_masked_softmax": "masked_softmax",
              "check_layer_norm": "layer_norm"}
 
 
-def _additive(s, H, Wq, Wk, v, squash=torch.tanh, after=False):
-    z = (s @ Wq.T)[:, None] + H @ Wk.T
-    return torch.tanh(z @ v) if after else squash(z) @ v
+def _luong(s, H, mask, W_c, use_mask=True, order="cs", dim=-1, squash=torch.tanh):
+    scores = torch.einsum("bd,bsd->bs", s, H)
+    if use_mask:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    alpha = torch.softmax(scores, dim=dim)
+    context = torch.einsum("bs,bsd->bd", alpha, H)
+    pair = [context, s] if order == "cs" else [s, context]
+    return squash(torch.cat(pair, -1) @ W_c.T), alpha
 
 
 def _decoder_mask(t, pad_id=0, axis="key"):
@@ -33,15 +34,21 @@ def _decoder_mask(t, pad_id=0, axis="key"):
     return causal & (real[:, None, :] if axis == "key" else real[:, :, None])
 
 
-def _attention(q, k, v, mask, where="before", scale=True):
-    scores = q @ k.transpose(-2, -1) / (math.sqrt(q.shape[-1]) if scale else 1.0)
-    if where == "before":
-        w = torch.softmax(scores.masked_fill(~mask, float("-inf")), -1)
-    elif where == "zero":
-        w = torch.softmax(scores.masked_fill(~mask, 0.0), -1)
-    else:
-        w = torch.softmax(scores, -1) * mask
-    return w @ v, w
+def _lstm(x, h, c, cell, order="ifgo", tanh_cell_out=True, input_gate=True):
+    gates = x @ cell.weight_ih.T + cell.bias_ih + h @ cell.weight_hh.T + cell.bias_hh
+    parts = dict(zip(order, gates.chunk(4, dim=-1)))
+    i, f, g, o = (parts[k] for k in "ifgo")
+    write = torch.tanh(g) * (torch.sigmoid(i) if input_gate else 1.0)
+    c_new = torch.sigmoid(f) * c + write
+    return torch.sigmoid(o) * (torch.tanh(c_new) if tanh_cell_out else c_new), c_new
+
+
+def _softmax_masked(scores, mask, how="-inf"):
+    mask = mask.expand_as(scores)
+    if how == "after":
+        return torch.softmax(scores, -1) * mask
+    fill = float("-inf") if how == "-inf" else torch.finfo(scores.dtype).min
+    return torch.softmax(scores.masked_fill(~mask, fill), -1)
 
 
 def _layer_norm(x, g, b, eps=1e-5, unbiased=False, eps_outside=False):
@@ -50,27 +57,12 @@ def _layer_norm(x, g, b, eps=1e-5, unbiased=False, eps_outside=False):
     return (x - mean) / scale * g + b
 
 
-def _split(x, h):
-    return x.view(*x.shape[:2], h, -1).transpose(1, 2)
-
-
-def _merge(x):
-    return x.transpose(1, 2).flatten(2)
-
-
-def _sin_cos(m, d, angle_exponent="2i"):
-    pos = torch.arange(m, dtype=torch.float64)[:, None]
-    cols = torch.arange(d)
-    i = cols // 2 * 2 if angle_exponent == "2i" else cols
-    angle = pos / 10000 ** (i / d)
-    return torch.where(cols % 2 == 0, angle.sin(), angle.cos()).float()
-
-
 WRONG = {
-    "check_additive_score": {
-        "no-tanh": lambda *a: _additive(*a, squash=lambda z: z),
-        "tanh-after-v": lambda *a: _additive(*a, after=True),
-        "softmax-weights-not-scores": lambda *a: torch.softmax(_additive(*a), -1),
+    "check_luong_step": {
+        "no-mask": lambda *a: _luong(*a, use_mask=False),
+        "s-before-context": lambda *a: _luong(*a, order="sc"),
+        "softmax-over-batch": lambda *a: _luong(*a, dim=0),
+        "no-tanh": lambda *a: _luong(*a, squash=lambda z: z),
     },
     "check_decoder_mask": {
         "no-padding": lambda t, pad_id=0: _decoder_mask(torch.ones_like(t), pad_id=0),
@@ -78,22 +70,15 @@ WRONG = {
         "ignores-pad-id": lambda t, pad_id=0: _decoder_mask(t, 0),
         "float-mask": lambda t, pad_id=0: _decoder_mask(t, pad_id).float(),
     },
-    "check_split_merge": {
-        "split-reshape-straight": (lambda x, h: x.reshape(x.shape[0], h, x.shape[1], -1), _merge),
-        "merge-without-transpose": (_split, lambda x: x.reshape(x.shape[0], x.shape[2], -1)),
-        "split-without-transpose": (lambda x, h: x.view(*x.shape[:2], h, -1), _merge),
+    "check_lstm_cell": {
+        "gate-order-ifog": lambda *a: _lstm(*a, order="ifog"),
+        "no-tanh-on-cell-output": lambda *a: _lstm(*a, tanh_cell_out=False),
+        "no-input-gate": lambda *a: _lstm(*a, input_gate=False),
     },
-    "check_sinusoidal_pe": {
-        "sin-cos-swapped": lambda m, d: _sin_cos(m, d).flip(-1) if d % 2 == 0 else
-        _sin_cos(m, d)[:, [1, 0] * (d // 2) + [d - 1]],
-        "exponent-i-not-2i": lambda m, d: _sin_cos(m, d, angle_exponent="i"),
-        "even-d-only": lambda m, d: torch.stack([_sin_cos(m, d)[:, 0::2],
-                                                 _sin_cos(m, d)[:, 1::2]], -1).flatten(1),
-    },
-    "check_masked_attention": {
-        "mask-after-softmax": lambda q, k, v, m: _attention(q, k, v, m, where="after"),
-        "mask-with-zero": lambda q, k, v, m: _attention(q, k, v, m, where="zero"),
-        "no-scaling": lambda q, k, v, m: _attention(q, k, v, m, scale=False),
+    "check_masked_softmax": {
+        "minus-inf-gives-nan": lambda s, m: _softmax_masked(s, m, "-inf"),
+        "finfo-min-gives-uniform": lambda s, m: _softmax_masked(s, m, "min"),
+        "mask-after-softmax": lambda s, m: _softmax_masked(s, m, "after"),
     },
     "check_layer_norm": {
         "unbiased-variance": lambda x, g, b, eps=1e-5: _layer_norm(x, g, b, eps, unbiased=True),
@@ -101,6 +86,9 @@ WRONG = {
         "gamma-beta-swapped": lambda x, g, b, eps=1e-5: _layer_norm(x, b, g, eps),
     },
 }
+
+EXPERIMENT = dict(narrow="no attention, narrow", wide="no attention, wide",
+                  attention="attention, narrow")
 
 
 @pytest.mark.parametrize("checker", sorted(SOLUTIONS))
@@ -116,14 +104,21 @@ def test_wrong_answer_rejected(checker, answer):
     assert_rejected(getattr(ch01, checker), answer)
 
 
-def test_split_merge_gives_partial_credit(nb):
-    """A finished split_heads is checked while merge_heads is still the stub."""
-    result = ch01.check_split_merge(nb.split_heads, stub)
-    assert result.status == NOT_ATTEMPTED
-    assert "✅ split_heads: all 5 hidden cases pass" in result.message
-    assert "⏳ merge_heads: not attempted yet" in result.message
-    wrong = ch01.check_split_merge(WRONG["check_split_merge"]["split-reshape-straight"][0], stub)
-    assert wrong.status == FAILED and "❌ split_heads" in wrong.message
+def test_nan_answer_gets_a_helpful_message():
+    result = ch01.check_masked_softmax(WRONG["check_masked_softmax"]["minus-inf-gives-nan"])
+    assert result.status == FAILED and "NaN" in result.message
+
+
+@pytest.mark.parametrize("measured, ok", [
+    ({"no attention, narrow": 0.0, "no attention, wide": 0.02, "attention, narrow": 0.83}, True),
+    ({"no attention, narrow": 0.0, "no attention, wide": 0.70, "attention, narrow": 0.83}, False),
+    ({"no attention, narrow": 0.0, "no attention, wide": 0.0}, False),  # a model missing
+    ({"no attention, narrow": 0.0, "no attention, wide": 0.0, "attention, narrow": 83}, False),
+])
+def test_bottleneck_experiment_checks_the_direction(measured, ok):
+    result = ch01.check_bottleneck_experiment(lambda: measured, **EXPERIMENT)
+    assert (result.status == PASSED) == ok, result.message
+    assert_not_attempted(lambda fn: ch01.check_bottleneck_experiment(fn, **EXPERIMENT))
 
 
 def test_checker_strict_mode_raises(monkeypatch):
@@ -131,4 +126,4 @@ def test_checker_strict_mode_raises(monkeypatch):
     with pytest.raises(ExerciseNotSolved):
         ch01.check_layer_norm(stub)
     with pytest.raises(ExerciseNotSolved):
-        ch01.check_split_merge(_split, stub)  # partly done is not solved
+        ch01.check_luong_step(WRONG["check_luong_step"]["no-mask"])

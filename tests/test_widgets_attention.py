@@ -87,3 +87,49 @@ def test_explorer_self_attention_cjk_and_vit_image():
         AttentionExplorer(vit, tokens[:4])
     with pytest.raises(ValueError, match="layer_names has 1 entries for 2 layers"):
         AttentionExplorer(vit, tokens, layer_names=["only one"])
+
+
+def _fake_model(text):
+    """A stand-in model: 2 layers, 2 heads; output = the reversed input; fails on ''."""
+    if not text:
+        raise ValueError("empty input")
+    t = len(text)
+    g = torch.Generator().manual_seed(t)
+    weights = torch.softmax(torch.randn(2, 2, t, t, generator=g), dim=-1)
+    return weights, list(text[::-1]), list(text), f"output: {text[::-1]}"
+
+
+def test_live_explorer_runs_the_model_on_typed_input():
+    from course_utils.widgets import LiveAttentionExplorer
+
+    explorer = LiveAttentionExplorer(_fake_model, "abc")
+    assert "course-attention-explorer" in explorer._dom_classes
+    assert explorer.error is None and explorer.draw_count == 1
+    assert explorer.query_tokens == list("cba") and "output: cba" in explorer.status.value
+    explorer.controls["query"].value = 2
+    explorer.controls["text"].value = "hello!"  # longer input: pickers follow its shape
+    assert explorer.key_tokens == list("hello!") and len(explorer.controls["query"].options) == 6
+    assert explorer.controls["query"].value == 2  # still valid, so kept
+    assert np.allclose(_image_data(explorer.figure), explorer.stack[0].mean(0))
+    explorer.controls["head"].value = 1
+    assert np.allclose(_image_data(explorer.figure), explorer.stack[0, 1])
+    explorer.controls["text"].value = "ab"  # shorter: the query index is clamped
+    assert explorer.controls["query"].value == 1 and explorer.error is None
+
+
+def test_live_explorer_shows_model_errors_and_keeps_the_picture():
+    from course_utils.widgets import LiveAttentionExplorer
+
+    explorer = LiveAttentionExplorer(_fake_model, "abcd")
+    before = explorer.figure
+    explorer.controls["text"].value = ""
+    assert explorer.error == "ValueError: empty input"
+    assert "could not run the model" in explorer.status.value
+    assert explorer.figure is before and explorer.key_tokens == list("abcd")
+    explorer.controls["text"].value = "xyz"
+    assert explorer.error is None and explorer.key_tokens == list("xyz")
+    with pytest.raises(TypeError, match="attend must be callable"):
+        LiveAttentionExplorer("not a function", "abc")
+    bad = LiveAttentionExplorer(lambda t: (torch.ones(1, 1, 2, 2) / 2, ["a"], ["a", "b"], ""),
+                                "ab")
+    assert "1 query and 2 key tokens for weights with T_q=2" in (bad.error or "")

@@ -1,38 +1,45 @@
-"""Checkers for chapter 01's exercises (attention scores, masks, heads, positions, LayerNorm)."""
+"""Checkers for chapter 01's exercises (a Luong step, masks, an LSTM cell, LayerNorm, the bottleneck)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 
-from course_utils.checking import Case, CheckResult, Part, run_check, run_check_parts
+from course_utils.checking import Case, CheckResult, compare, explain_mismatch, run_check
 
 
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-# --- Exercise 1: additive attention score --------------------------------------------------
-def _additive_score(s, H, W_q, W_k, v):
-    return torch.tanh((s @ W_q.T)[:, None, :] + H @ W_k.T) @ v
+# --- Exercise 1: one Luong decoder step ----------------------------------------------------
+def _luong_step(s, H, mask, W_c):
+    scores = (H @ s[:, :, None]).squeeze(-1)  # (B, S): dot score s·h_j
+    alpha = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+    context = (alpha[:, :, None] * H).sum(1)  # (B, d)
+    return torch.tanh(torch.cat([context, s], dim=-1) @ W_c.T), alpha
 
 
-def check_additive_score(fn: Callable[..., torch.Tensor]) -> CheckResult:
-    """Exercise 1: Bahdanau scores vᵀ tanh(W_q s + W_k h_j), shape (B, S)."""
+def check_luong_step(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> CheckResult:
+    """Exercise 1: Luong's attentional state tanh(W_c [c_t; s_t]) and the weights, dot score."""
     cases = []
-    for seed, (b, s_len, d_s, d_h, d_a) in enumerate([(1, 1, 2, 2, 2), (2, 5, 3, 4, 6),
-                                                       (4, 7, 8, 6, 5), (3, 12, 16, 32, 10)]):
+    for seed, (b, s_len, d, n_pad) in enumerate([(1, 3, 2, 0), (2, 5, 4, 2), (3, 7, 6, 3),
+                                                 (4, 9, 8, 0)]):
         g = _gen(100 + seed)
-        args = (torch.randn(b, d_s, generator=g), torch.randn(b, s_len, d_h, generator=g),
-                torch.randn(d_a, d_s, generator=g), torch.randn(d_a, d_h, generator=g),
-                torch.randn(d_a, generator=g))
-        cases.append(Case(args=args, label=f"B={b}, S={s_len}, d_s={d_s}, d_h={d_h}, d_a={d_a}"))
-    return run_check("Exercise 1 · additive_score", fn, cases, reference=_additive_score,
-                     hint="W_q s has shape (B, d_a): add a key axis ([:, None, :]) so it "
-                          "broadcasts against W_k h of shape (B, S, d_a); tanh; then @ v.")
+        mask = torch.ones(b, s_len, dtype=torch.bool)
+        mask[0, s_len - n_pad:] = False  # the first sentence ends in padding
+        H = torch.randn(b, s_len, d, generator=g)
+        H[~mask] = 5.0  # padded encoder states are junk: an answer that reads them is caught
+        cases.append(Case(args=(torch.randn(b, d, generator=g), H, mask,
+                                torch.randn(d, 2 * d, generator=g) / d),
+                          label=f"B={b}, S={s_len}, d={d}, {n_pad} padded keys in sentence 0"))
+    return run_check("Exercise 1 · luong_step", fn, cases, reference=_luong_step, atol=1e-5,
+                     hint="scores are one dot product per encoder state (batched matmul), masked "
+                          "to -inf before a softmax over the S axis; the context is the "
+                          "weighted sum of H; the output is tanh(W_c [context; s]) -- context "
+                          "first, as in the table above.")
 
 
 # --- Exercise 2: decoder self-attention mask -------------------------------------------------
@@ -57,98 +64,85 @@ def check_decoder_mask(fn: Callable[..., torch.Tensor]) -> CheckResult:
                           "combine with &.")
 
 
-# --- Exercise 3: split and merge heads -------------------------------------------------------
-def _split(x, n_heads):
-    b, t, d = x.shape
-    return x.view(b, t, n_heads, d // n_heads).transpose(1, 2)
+# --- Exercise 3: an LSTM cell from its equations ---------------------------------------------
+def _lstm_cell(x, h, c, cell):
+    gates = x @ cell.weight_ih.T + cell.bias_ih + h @ cell.weight_hh.T + cell.bias_hh
+    i, f, g, o = gates.chunk(4, dim=-1)  # PyTorch's order: input, forget, cell, output
+    c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c_new), c_new
 
 
-def _merge(x):
-    b, h, t, d = x.shape
-    return x.transpose(1, 2).reshape(b, t, h * d)
-
-
-def check_split_merge(split_fn: Callable[..., torch.Tensor],
-                      merge_fn: Callable[[torch.Tensor], torch.Tensor]) -> CheckResult:
-    """Exercise 3: split_heads (B, T, d) -> (B, h, T, d/h) and merge_heads back.
-
-    Each function gets its own verdict: a finished split_heads is checked while merge_heads
-    is still a stub.
-    """
-    shapes = [(1, 2, 4, 2), (2, 3, 8, 4), (2, 5, 12, 3), (3, 7, 16, 1), (1, 4, 6, 6)]
-    xs = [(torch.randn(b, t, d, generator=_gen(20 + i)), h)
-          for i, (b, t, d, h) in enumerate(shapes)]
-    split_cases = [Case(args=(x, h), label=f"x of shape {tuple(x.shape)}, n_heads={h}")
-                   for x, h in xs]
-    merge_cases = [Case(args=(_split(x, h),), expected=x,
-                        label=f"heads of shape {tuple(_split(x, h).shape)}") for x, h in xs]
-    return run_check_parts("Exercise 3 · split_heads / merge_heads", [
-        Part("split_heads", split_fn, split_cases, reference=_split, inputs_unchanged=True,
-             hint="view as (B, T, h, d_head), then transpose(1, 2). Reshaping straight to "
-                  "(B, h, T, d_head) mixes positions and features."),
-        Part("merge_heads", merge_fn, merge_cases, inputs_unchanged=True,
-             hint="transpose(1, 2) back to (B, T, h, d_head), then reshape to (B, T, h*d_head) "
-                  "(reshape, not view: the transposed tensor is not contiguous)."),
-    ])
-
-
-# --- Exercise 4: sinusoidal positional encoding ---------------------------------------------
-def _sinusoidal(max_len, d_model):
-    position = torch.arange(max_len, dtype=torch.float64)[:, None]
-    div_term = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float64)
-                         * (-math.log(10000.0) / d_model))
-    pe = torch.zeros(max_len, d_model, dtype=torch.float64)
-    pe[:, 0::2] = torch.sin(position * div_term)
-    pe[:, 1::2] = torch.cos(position * div_term[: d_model // 2])
-    return pe.float()
-
-
-def check_sinusoidal_pe(fn: Callable[[int, int], torch.Tensor]) -> CheckResult:
-    """Exercise 4: the (max_len, d_model) sinusoidal table (odd d_model too)."""
-    cases = [Case(args=(m, d), label=f"max_len={m}, d_model={d}")
-             for m, d in [(1, 2), (4, 4), (10, 16), (50, 7), (128, 64), (512, 32)]]
-    return run_check("Exercise 4 · sinusoidal_pe", fn, cases, reference=_sinusoidal, atol=1e-4,
-                     hint="column 2i: sin(pos / 10000^(2i/d)); column 2i+1: cos of the same "
-                          "angle. For odd d there is one more sine column than cosine columns.")
-
-
-# --- Exercise 5: masked attention (the masking bug) ------------------------------------------
-def _masked_attention(q, k, v, mask):
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
-    return weights @ v, weights
-
-
-def check_masked_attention(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> CheckResult:
-    """Exercise 5: attention that masks *before* the softmax (True = may attend)."""
+def check_lstm_cell(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> CheckResult:
+    """Exercise 3: one LSTM step (h_new, c_new) from nn.LSTMCell's weights, equal to the cell."""
     cases = []
+    for seed, (b, d_in, d_h) in enumerate([(1, 2, 2), (3, 5, 4), (2, 8, 16), (4, 3, 7)]):
+        torch.manual_seed(200 + seed)
+        cell = torch.nn.LSTMCell(d_in, d_h)
+        with torch.no_grad():  # larger weights: gates away from 0.5, so swapped gates show
+            for p in cell.parameters():
+                p.mul_(3.0)
+        g = _gen(300 + seed)
+        x, h, c = (torch.randn(b, d, generator=g) for d in (d_in, d_h, d_h))
+        cases.append(Case(args=(x, h, c, cell),
+                          label=f"nn.LSTMCell({d_in}, {d_h}), batch {b}"))
+
+    def reference(x, h, c, cell):
+        with torch.no_grad():
+            return tuple(t.detach() for t in cell(x, (h, c)))
+
+    return run_check("Exercise 3 · lstm_cell", fn, cases, reference=reference, atol=1e-5,
+                     hint="all four gates come out of one matmul each for x and h (weight_ih, "
+                          "weight_hh, both biases); split them with chunk(4) in PyTorch's "
+                          "order i, f, g, o; only g gets tanh, the other three sigmoid; "
+                          "h = o * tanh(c_new).")
+
+
+# --- Exercise 4: a masked softmax that survives empty rows -----------------------------------
+def _masked_softmax(scores, mask):
+    mask = mask.expand_as(scores)
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+    return torch.where(mask.any(-1, keepdim=True), weights, torch.zeros_like(weights))
+
+
+def check_masked_softmax(fn: Callable[..., torch.Tensor]) -> CheckResult:
+    """Exercise 4: softmax over allowed keys only; a row with no allowed key is all zeros."""
     g = _gen(50)
-    q, k, v = torch.randn(1, 3, 4, generator=g), torch.randn(1, 5, 4, generator=g), \
-        torch.randn(1, 5, 4, generator=g)
-    cases.append(Case(args=(q, k, v, torch.tensor([[True, True, True, False, False]])[:, None]),
-                      label="1 sequence, 2 padded keys"))
-    q, k, v = (torch.randn(2, 2, 6, 6, generator=g) for _ in range(3))
-    cases.append(Case(args=(q, k, v, torch.ones(6, 6, dtype=torch.bool).tril()),
-                      label="causal mask, 2 heads"))
-    q, k, v = torch.randn(3, 4, 8, generator=g), torch.randn(3, 6, 8, generator=g), \
-        torch.randn(3, 6, 5, generator=g)
-    keep = torch.arange(6)[None, None, :] < torch.tensor([6, 4, 1])[:, None, None]
-    cases.append(Case(args=(q, k, v, keep), label="3 sequences with 6, 4 and 1 real keys"))
-    cases.append(Case(args=(q, k, v, torch.ones(1, 1, 6, dtype=torch.bool)),
-                      label="nothing masked"))
+    causal = torch.ones(5, 5, dtype=torch.bool).tril()
+    no_first = torch.tensor([[False, True, True], [False, False, False], [True, False, True]])
+    cases = [
+        Case(args=(torch.randn(2, 5, generator=g), torch.tensor([[True] * 3 + [False] * 2,
+                                                                 [True] * 5])),
+             label="2 rows, 2 padded keys in the first"),
+        Case(args=(torch.randn(2, 3, 5, 5, generator=g), causal),
+             label="causal mask broadcast over (2, 3) batch x heads"),
+        Case(args=(torch.randn(3, 3, generator=g) * 4, no_first),
+             label="row 1 has no allowed key at all"),
+        Case(args=(torch.randn(2, 4, 6, generator=g) * 30,
+                   torch.arange(6)[None, None, :] < torch.tensor([6, 0])[:, None, None]),
+             label="large scores; sequence 2 is all padding"),
+    ]
 
-    return run_check("Exercise 5 · masked_attention", fn, cases, reference=_masked_attention,
-                     hint="set the scores of masked pairs to -inf (masked_fill(~mask, ...)) "
-                          "*before* the softmax, so each row renormalises over allowed keys.")
+    def no_nan(out, expected):
+        if isinstance(out, torch.Tensor) and out.is_floating_point() and torch.isnan(out).any():
+            return False, "NaN in the output (a row where every key is masked?)"
+        ok = compare(out, expected, atol=1e-5)
+        return ok, "" if ok else explain_mismatch(out, expected, atol=1e-5)
+
+    return run_check("Exercise 4 · masked_softmax", fn, cases, reference=_masked_softmax,
+                     comparator=no_nan,
+                     hint="mask before the softmax (masked probabilities must be exactly 0 and "
+                          "each allowed row must sum to 1); with -inf a row with nothing "
+                          "allowed becomes NaN, with a large negative number it becomes "
+                          "uniform: detect those rows (mask.any(-1)) and write zeros there.")
 
 
-# --- Exercise 6: LayerNorm from scratch ------------------------------------------------------
+# --- Exercise 5: LayerNorm from scratch ------------------------------------------------------
 def _layer_norm(x, gamma, beta, eps=1e-5):
     return F.layer_norm(x, (x.shape[-1],), gamma, beta, eps)
 
 
 def check_layer_norm(fn: Callable[..., torch.Tensor]) -> CheckResult:
-    """Exercise 6: LayerNorm over the last dimension (biased variance)."""
+    """Exercise 5: LayerNorm over the last dimension (biased variance)."""
     cases = []
     for i, shape in enumerate([(2, 4), (3, 5, 8), (1, 1, 16), (4, 3)]):
         g = _gen(60 + i)
@@ -159,6 +153,33 @@ def check_layer_norm(fn: Callable[..., torch.Tensor]) -> CheckResult:
     g = _gen(70)
     cases.append(Case(args=(torch.randn(2, 6, generator=g), torch.ones(6), torch.zeros(6)),
                       kwargs={"eps": 1e-2}, label="eps=1e-2"))
-    return run_check("Exercise 6 · layer_norm", fn, cases, reference=_layer_norm, atol=1e-5,
+    return run_check("Exercise 5 · layer_norm", fn, cases, reference=_layer_norm, atol=1e-5,
                      hint="mean and var over dim -1 with keepdim=True and unbiased=False; "
                           "(x - mean) / sqrt(var + eps) * gamma + beta.")
+
+
+# --- Exercise 6 (experiment): does a wider summary vector remove the bottleneck? -------------
+def check_bottleneck_experiment(fn: Callable[[], dict[str, float]], *, narrow: str, wide: str,
+                                attention: str, min_gap: float = 0.3) -> CheckResult:
+    """Exercise 6: long-string reversal accuracy of a narrow and a wide no-attention GRU
+    and of the narrow GRU with attention (``fn()`` runs the experiment, returns them).
+
+    The effect to see: the attention model beats even the wide no-attention model on long
+    strings by at least ``min_gap`` -- width alone does not remove the bottleneck.
+    """
+    def check(out: object) -> tuple[bool, str]:
+        want = f"a dict with keys {narrow!r}, {wide!r}, {attention!r} and accuracies in [0, 1]"
+        if not isinstance(out, dict) or not {narrow, wide, attention} <= set(out):
+            return False, want
+        values = [out[k] for k in (narrow, wide, attention)]
+        if not all(isinstance(v, (int, float)) and 0.0 <= float(v) <= 1.0 for v in values):
+            return False, want
+        gap = float(out[attention]) - float(out[wide])
+        return gap >= min_gap, (f"{attention} ahead of {wide} by >= {min_gap} on long strings "
+                                f"(measured gap {gap:+.3f})")
+
+    return run_check("Exercise 6 · bottleneck experiment", fn,
+                     [Case(check=check, label="your three measurements on long strings")],
+                     hint="train each model with train_toy's recipe (same steps and seed), "
+                          "decode the toy test set and score only strings of at least the "
+                          "'long' length; keep every factor but the one you change.")

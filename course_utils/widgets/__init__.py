@@ -10,11 +10,11 @@ Concrete explorers live in one module each and are re-exported here: ``base``
 (chapter 04), ``schedules`` (chapter 09).
 """
 
-from course_utils.widgets.attention import AttentionExplorer
+from course_utils.widgets.attention import AttentionExplorer, LiveAttentionExplorer
 from course_utils.widgets.base import FigureExplorer
 from course_utils.widgets.decoding import DecodingExplorer
 from course_utils.widgets.schedules import LRScheduleExplorer
 from course_utils.widgets.vit import ViTAttentionExplorer
 
-__all__ = ["FigureExplorer", "AttentionExplorer", "DecodingExplorer", "LRScheduleExplorer",
-           "ViTAttentionExplorer"]
+__all__ = ["FigureExplorer", "AttentionExplorer", "LiveAttentionExplorer", "DecodingExplorer",
+           "LRScheduleExplorer", "ViTAttentionExplorer"]
