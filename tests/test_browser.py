@@ -184,7 +184,7 @@ def test_chapter00_runs_in_jupyterlab_and_its_widget_responds(lab, browser):
 # (student notebook, widget CSS class, action that must change the drawing, exercise stubs)
 CHAPTER_WIDGETS: list[tuple[str, str, str, int]] = [
     ("01_seq2seq_attention.ipynb", "course-attention-explorer", "dropdown:1:head 1", 6),
-    ("02_gpt_generation.ipynb", "course-decoding-explorer", "slider:0", 6),
+    ("02_gpt_generation.ipynb", "course-decoding-explorer", "slider:0", 7),
     ("03_bert_mlm.ipynb", "course-attention-explorer", "dropdown:1:head 1", 6),
     ("04_vit.ipynb", "course-vit-attention-explorer", "dropdown:1:rollout (all layers)", 5),
     ("09_optimizers_schedules.ipynb", "course-lr-explorer", "slider:1", 7),

@@ -16,9 +16,9 @@ from course_utils.exercises import ch02
 pytestmark = pytest.mark.usefixtures("lenient_checkers")
 
 NOTEBOOK = solution_notebook("02_gpt_generation.ipynb")  # the nb fixture imports NAMES
-NAMES = ["merge_pair", "causal_attention", "top_k_filter", "top_p_filter", "beam_search_step",
+NAMES = ["merge_pair", "repetition_penalty", "top_k_filter", "top_p_filter", "beam_search_step",
          "perplexity"]
-SOLUTIONS = {"check_merge_pair": "merge_pair", "check_causal_attention": "causal_attention",
+SOLUTIONS = {"check_merge_pair": "merge_pair", "check_repetition_penalty": "repetition_penalty",
              "check_top_k_filter": "top_k_filter", "check_top_p_filter": "top_p_filter",
              "check_beam_search_step": "beam_search_step", "check_perplexity": "perplexity"}
 
@@ -55,13 +55,14 @@ def merge_in_place(word_freqs, pair):  # edits the input dict (the exercise asks
     return word_freqs
 
 
-def _attention(q, k, v, scale=True, diagonal=1, mask=True):
-    scores = q @ k.transpose(-2, -1) / (math.sqrt(q.shape[-1]) if scale else 1.0)
-    t = scores.shape[-1]
-    if mask:
-        scores = scores.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(diagonal),
-                                    float("-inf"))
-    return scores.softmax(-1) @ v
+def _penalty(logits, ids, p, sign_aware=True, per_occurrence=False, in_place=False):
+    out = logits if in_place else logits.clone()
+    for b in range(ids.shape[0]):
+        tokens = ids[b].tolist() if per_occurrence else sorted(set(ids[b].tolist()))
+        for t in tokens:
+            x = out[b, t]
+            out[b, t] = (x * p if x < 0 else x / p) if sign_aware else x / p
+    return out
 
 
 def top_k_exactly_k(logits, k):  # breaks ties by index: keeps exactly k
@@ -122,10 +123,11 @@ WRONG = {
         "counts-overwritten": merge_overwrites_counts,
         "edits-its-input": merge_in_place,
     },
-    "check_causal_attention": {
-        "no-mask": lambda q, k, v: _attention(q, k, v, mask=False),
-        "no-scaling": lambda q, k, v: _attention(q, k, v, scale=False),
-        "diagonal-masked": lambda q, k, v: _attention(q, k, v, diagonal=0),
+    "check_repetition_penalty": {
+        "divides-negative-logits-too": lambda lg, ids, p: _penalty(lg, ids, p, sign_aware=False),
+        "compounds-per-occurrence": lambda lg, ids, p: _penalty(lg, ids, p, per_occurrence=True),
+        "penalises-every-token": lambda lg, ids, p: torch.where(lg < 0, lg * p, lg / p),
+        "edits-its-input": lambda lg, ids, p: _penalty(lg, ids, p, in_place=True),
     },
     "check_top_k_filter": {
         "exactly-k-ties-dropped": top_k_exactly_k,
@@ -177,6 +179,33 @@ def test_rejections_say_what_is_wrong(answer, marker):
     checker = {beam_float_indices: ch02.check_beam_search_step,
                merge_in_place: ch02.check_merge_pair}.get(answer, ch02.check_perplexity)
     assert_rejected(checker, answer, marker=marker)
+
+
+def test_repetition_penalty_reference_matches_transformers():
+    from transformers import RepetitionPenaltyLogitsProcessor
+
+    g = torch.Generator().manual_seed(0)
+    logits, ids = torch.randn(3, 40, generator=g), torch.randint(0, 40, (3, 12), generator=g)
+    ours = generation.apply_repetition_penalty(logits, ids, 1.4)
+    theirs = RepetitionPenaltyLogitsProcessor(1.4)(ids, logits.clone())
+    assert torch.allclose(ours, theirs)
+
+
+TEMPS = dict(low=0.5, high=1.5)
+
+
+@pytest.mark.parametrize("measured, ok", [
+    ({0.5: (0.41, 3.2), 1.5: (0.83, 14.0)}, True),
+    ({0.5: (0.83, 14.0), 1.5: (0.41, 3.2)}, False),  # the temperatures mixed up
+    ({0.5: (0.41, 3.2), 1.5: (0.83, 2.9)}, False),  # perplexity must rise too
+    ({0.5: (41, 3.2), 1.5: (83, 14.0)}, False),  # distinct-2 as a percentage
+    ({0.5: (0.41, 3.2)}, False),
+])
+def test_temperature_experiment_checks_the_direction(measured, ok):
+    from course_utils.checking import PASSED
+    result = ch02.check_temperature_experiment(lambda: measured, **TEMPS)
+    assert (result.status == PASSED) == ok, result.message
+    assert_not_attempted(lambda fn: ch02.check_temperature_experiment(fn, **TEMPS))
 
 
 def test_strict_mode_raises(monkeypatch):

@@ -58,7 +58,8 @@ def test_explorer_redraws_when_a_control_changes(model_and_tokenizer):
     model, tok = model_and_tokenizer
     w = DecodingExplorer(model, tok, prompt="The acting", max_new_tokens=10)
     assert "course-decoding-explorer" in w._dom_classes and w.error is None
-    assert set(w.controls) == {"prompt", "temperature", "top_k", "top_p", "seed"}
+    assert set(w.controls) == {"prompt", "mode", "temperature", "top_k", "top_p",
+                              "repetition_penalty", "num_beams", "seed"}
     before, count = _bar_heights(w.figure), w.draw_count
     w.controls["temperature"].value = 2.5
     assert w.draw_count == count + 1 and w.error is None
@@ -109,3 +110,68 @@ def test_explorer_shows_a_nan_model_in_its_status(model_and_tokenizer):
         with torch.no_grad():
             params[0].copy_(backup)
     assert saved is None or torch.equal(saved, model.lm_head.weight)
+
+
+def _grey(fig):
+    """The model-distribution bars (the first half of the bar patches)."""
+    heights = _bar_heights(fig)
+    return heights[:len(heights) // 2]
+
+
+def test_explorer_encodes_prompts_like_the_notebook(model_and_tokenizer):
+    model, tok = model_and_tokenizer
+    from course_utils.generation import greedy_search, next_token_logits
+
+    w = DecodingExplorer(model, tok, prompt="The plot", mode="greedy", max_new_tokens=6)
+    eos = tok.eos_token_id
+    assert w.ids == [eos] + tok.encode("The plot")  # "a new review starts", as in chapter 02
+    probs = next_token_logits(model, w.ids)[0].softmax(-1)
+    assert _grey(w.figure) == [round(float(p), 6) for p in probs.sort(descending=True).values[:20]]
+    out = greedy_search(model, w.ids, 6, eos_token_id=eos)[0, len(w.ids):].tolist()
+    out = out[:out.index(eos) + 1] if eos in out else out
+    assert w.last_continuation == tok.decode(out)
+    without = DecodingExplorer(model, tok, prompt="The plot", start_with_eos=False)
+    assert without.ids == tok.encode("The plot")
+
+
+def test_repetition_penalty_and_modes_change_the_picture(model_and_tokenizer):
+    model, tok = model_and_tokenizer
+    from course_utils.generation import next_token_logits
+
+    w = DecodingExplorer(model, tok, prompt="the plot the plot the", mode="greedy")
+    raw = next_token_logits(model, w.ids)[0].softmax(-1)
+    seen = sorted(set(w.ids))
+    w.controls["repetition_penalty"].value = 3.0
+    assert w.error is None
+    penalised = torch.tensor(_grey(w.figure)).sum()
+    assert penalised > 0 and _grey(w.figure) != [round(float(p), 6) for p in
+                                                 raw.sort(descending=True).values[:20]]
+    # with the penalty every already-seen token loses probability mass in total
+    from course_utils.generation import apply_repetition_penalty
+    after = apply_repetition_penalty(next_token_logits(model, w.ids), torch.tensor([w.ids]),
+                                     3.0)[0].softmax(-1)
+    assert after[seen].sum() < raw[seen].sum()
+    for mode in ("beam", "sample"):
+        w.controls["mode"].value = mode
+        assert w.error is None and isinstance(w.last_continuation, str)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        DecodingExplorer(model, tok, mode="nucleus")
+
+
+def test_step_button_adds_the_token_the_mode_picks(model_and_tokenizer):
+    model, tok = model_and_tokenizer
+    from course_utils.generation import next_token_logits
+
+    w = DecodingExplorer(model, tok, prompt="The acting", mode="greedy", max_new_tokens=4)
+    before = list(w.ids)
+    expected = int(next_token_logits(model, before)[0].argmax())
+    w.step_button.click()
+    assert w.error is None and w.ids == before + [expected]
+    assert w.controls["prompt"].value == tok.decode(w.ids[1:])
+    w.step_button.click()  # a second step continues from the stepped ids, not a re-encoding
+    assert w.ids[:len(before) + 1] == before + [expected] and len(w.ids) == len(before) + 2
+    w.controls["prompt"].value = "I expected"  # typing a new prompt starts over
+    assert w.ids == [tok.eos_token_id] + tok.encode("I expected")
+    w.controls["mode"].value = "sample"
+    w.step_button.click()
+    assert len(w.ids) == len(tok.encode("I expected")) + 2 and w.error is None

@@ -1,4 +1,4 @@
-"""Checkers for chapter 02's exercises (tokenization, causal attention, decoding, perplexity)."""
+"""Checkers for chapter 02's exercises (tokenization, repetition penalty, decoding, perplexity)."""
 
 from __future__ import annotations
 
@@ -55,22 +55,25 @@ def check_merge_pair(fn: Callable) -> CheckResult:
                           "words that become equal; return a new dict of tuples.")
 
 
-# -- Exercise 2: causal self-attention -----------------------------------------------------
-def _causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    return F.scaled_dot_product_attention(q, k, v, is_causal=True)
-
-
-def check_causal_attention(fn: Callable) -> CheckResult:
-    """Exercise 2: single-head causal attention softmax(q kᵀ/√d + mask) v, q/k/v (..., T, d)."""
+# -- Exercise 2: the repetition penalty ----------------------------------------------------
+def check_repetition_penalty(fn: Callable) -> CheckResult:
+    """Exercise 2: CTRL's penalty on logits (B, V) for the tokens in input_ids (B, T)."""
     cases = []
-    for i, shape in enumerate([(1, 4), (5, 8), (2, 7, 16), (3, 2, 6, 4), (9, 3)]):
-        g = torch.Generator().manual_seed(100 + i)
-        q, k, v = (torch.randn(*shape, generator=g) for _ in range(3))
-        cases.append(Case(args=(q, k, v), label=f"q, k, v of shape {shape}"))
-    return run_check("Exercise 2 · causal_attention", fn, cases, reference=_causal_attention,
-                     atol=1e-5, hint="scores = q @ k.transpose(-2, -1) / sqrt(d); set scores[i, j] "
-                                     "= -inf where j > i (torch.triu(..., diagonal=1)); softmax "
-                                     "over the last axis; multiply by v.")
+    for i, (b, v, t, penalty) in enumerate([(1, 8, 3, 1.5), (2, 20, 6, 1.3), (3, 50, 10, 2.0),
+                                            (2, 12, 5, 1.0)]):
+        g = torch.Generator().manual_seed(200 + i)
+        logits = 2.0 * torch.randn(b, v, generator=g)  # positive and negative logits
+        ids = torch.randint(0, v // 2, (b, t), generator=g)  # repeats within a row
+        cases.append(Case(args=(logits, ids, penalty),
+                          label=f"logits ({b}, {v}), ids ({b}, {t}) with repeats, "
+                                f"penalty {penalty}"))
+    return run_check("Exercise 2 · repetition_penalty", fn, cases,
+                     reference=generation.apply_repetition_penalty, atol=1e-6,
+                     inputs_unchanged=True,
+                     hint="only the tokens that occur in a row's ids change, once each however "
+                          "often they occur; the aim is always 'less likely', so a negative "
+                          "logit must move *down* too. torch.gather / scatter (or a boolean "
+                          "mask of seen tokens) do it without a Python loop.")
 
 
 # -- Exercise 3: top-k ---------------------------------------------------------------------
@@ -161,3 +164,29 @@ def check_perplexity(fn: Callable) -> CheckResult:
                      hint="F.cross_entropy(logits.reshape(-1, V), targets.reshape(-1), "
                           "ignore_index=-100) is the mean negative log-likelihood; exp() of it, "
                           "returned as a Python float.")
+
+
+# -- Exercise 7 (experiment): temperature -------------------------------------------------
+def check_temperature_experiment(fn: Callable, *, low: float, high: float) -> CheckResult:
+    """Exercise 7: ``fn()`` -> {T: (distinct-2, self-perplexity)} for a low and a high T.
+
+    The effect to see: both rise with the temperature (more diverse text that the model
+    itself finds less likely).
+    """
+    def check(out: object) -> tuple[bool, str]:
+        want = (f"a dict {{{low}: (distinct-2, perplexity), {high}: (...)}} with distinct-2 in "
+                f"[0, 1], perplexity >= 1, and both larger at T={high}")
+        if not isinstance(out, dict) or not {low, high} <= set(out):
+            return False, want
+        try:
+            (d_lo, p_lo), (d_hi, p_hi) = (tuple(map(float, out[t])) for t in (low, high))
+        except (TypeError, ValueError):
+            return False, want
+        if not (0 <= d_lo <= 1 and 0 <= d_hi <= 1 and p_lo >= 1 and p_hi >= 1):
+            return False, want
+        return d_hi > d_lo and p_hi > p_lo, want + f" (got {out})"
+
+    return run_check("Exercise 7 · temperature experiment", fn,
+                     [Case(check=check, label=f"your measurements at T={low} and T={high}")],
+                     hint="sample every prompt once at each temperature with the same seed "
+                          "(sampled(...)), then continuation_stats gives both numbers.")
