@@ -173,7 +173,7 @@ def assert_learner_view(page, stubs: int) -> None:
 
 def test_chapter00_runs_in_jupyterlab_and_its_widget_responds(lab, browser):
     page, external = open_and_run_all(browser, lab, "00_setup_and_landscape.ipynb", 240)
-    assert_learner_view(page, stubs=3)
+    assert_learner_view(page, stubs=4)
     assert page.locator(".jp-OutputArea-output").filter(has_text="[OK] torch").count() == 1
     assert_widget_redraws(page, "course-mask-explorer", "slider:0")
     page.screenshot(path=str(SHOTS / "ch00_lab.png"), full_page=False)

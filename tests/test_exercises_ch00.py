@@ -49,3 +49,17 @@ def test_wrong_answer_rejected(checker, answer):
 def test_float_mask_is_rejected_for_its_dtype():
     assert_rejected(ch00.check_causal_mask, WRONG["check_causal_mask"]["float-0-1-mask"],
                     marker="expected dtype bool, got float32")
+
+
+@pytest.mark.parametrize("measured, ok", [
+    ({"all data": 0.05, "quarter of the data": 0.12}, True),
+    ({"all data": 0.05, "quarter of the data": 0.051}, False),  # no real effect
+    ({"all data": 0.12, "quarter of the data": 0.05}, False),  # swapped
+    ({"all data": 0.05}, False),
+    ({"all data": "0.05", "quarter of the data": None}, False),
+])
+def test_data_experiment_checks_the_direction(measured, ok):
+    from course_utils.checking import PASSED
+    result = ch00.check_data_experiment(lambda: measured)
+    assert (result.status == PASSED) == ok, result.message
+    assert_not_attempted(ch00.check_data_experiment)

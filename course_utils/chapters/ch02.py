@@ -46,7 +46,7 @@ CHAPTER = ChapterSpec(
         quick=Ch02Sizes(char_reviews=3000, char_orders=(1, 2, 3, 5), bpe_demo_reviews=1000,
                         bpe_demo_merges=150, vocab_size=512, tokenizer_reviews=3000,
                         train_reviews=6000, ngram_orders=(2, 3, 4, 5),
-                        ngram_lams=(0.5, 0.7, 0.8, 0.9, 0.95, 0.99), val_reviews=600,
+                        ngram_lams=(0.3, 0.5, 0.7, 0.8, 0.9, 0.95), val_reviews=600,
                         preset="course-micro",
                         context=64, batch_size=32, train_steps=400, lr=6e-3, warmup_steps=30,
                         eval_every=50, eval_tokens=8192, new_tokens=40,
@@ -56,7 +56,7 @@ CHAPTER = ChapterSpec(
         full=Ch02Sizes(char_reviews=9000, char_orders=(1, 2, 3, 5, 6), bpe_demo_reviews=3000,
                        bpe_demo_merges=400, vocab_size=1024, tokenizer_reviews=18000,
                        train_reviews=18000, ngram_orders=(2, 3, 4, 5, 6),
-                       ngram_lams=(0.5, 0.7, 0.8, 0.9, 0.95, 0.99), val_reviews=3000,
+                       ngram_lams=(0.3, 0.5, 0.7, 0.8, 0.9, 0.95), val_reviews=3000,
                        preset="course-mini",
                        context=128, batch_size=64, train_steps=4000, lr=2e-3, warmup_steps=200,
                        eval_every=500, eval_tokens=65536, new_tokens=80,
@@ -67,6 +67,9 @@ CHAPTER = ChapterSpec(
     targets=(
         Target("hub_gpt2_p_positive", ">=", 0.0, "the pretrained GPT-2 branch ran",
                profiles=("smoke",)),
+        # Not a target: the GPT against the *best* tuned n-gram (gpt_vs_best_ngram_ratio). On the
+        # grammar-generated reviews a 5-gram scores about 4.9 and the quick-profile GPT about
+        # 8.6; the notebook shows where (contexts seen in training) and why, and says so.
         Target("gpt_vs_bigram_ratio", "<=", 0.8, "GPT val perplexity <= 0.8 x bigram"),
         Target("hf_parity_max_abs_diff", "<=", 1e-4, "our GPT == HF GPT2LMHeadModel"),
         Target("hf_greedy_match", "==", 1.0, "greedy generation identical to HF"),

@@ -47,3 +47,27 @@ def check_block_params(fn: Callable[[int, int], int]) -> CheckResult:
     return run_check("Exercise 3 · block_params", fn, cases, reference=_block_params,
                      hint="attention: 4 projections d->d with bias; MLP: d->d_ff->d with biases; "
                           "each LayerNorm has a weight and a bias of size d.")
+
+
+def check_data_experiment(fn: Callable[[], dict[str, float]]) -> CheckResult:
+    """Exercise 4 (experiment): test MSE of the widest student on all vs a quarter of the data.
+
+    ``fn()`` returns {"all data": mse, "quarter of the data": mse}. The effect to see: with a
+    quarter of the examples the same model generalises worse (the data term of the law).
+    """
+    def check(out: object) -> tuple[bool, str]:
+        want = ('a dict {"all data": test MSE, "quarter of the data": test MSE} of positive '
+                'numbers, the second at least 10 % larger')
+        keys = ("all data", "quarter of the data")
+        if not isinstance(out, dict) or not set(keys) <= set(out):
+            return False, want
+        try:
+            full, quarter = (float(out[k]) for k in keys)
+        except (TypeError, ValueError):
+            return False, want
+        return full > 0 and quarter > 1.1 * full, want + f" (got {out})"
+
+    return run_check("Exercise 4 · data experiment", fn,
+                     [Case(check=check, label="your two measurements")],
+                     hint="train student(max(S.widths)) exactly as the sweep did, but on "
+                          "x_train[:len(x_train) // 4]; score both on the same x_test.")
