@@ -10,6 +10,7 @@ from course_utils.checking import Case, CheckResult, Part, run_check, run_check_
 from course_utils.models.analysis import attention_rollout
 from course_utils.models.vit import (ViT, ViTConfig, num_patch_tokens, patchify, sincos_2d_table,
                                      unpatchify, window_partition)
+from course_utils.profile import current_profile
 
 
 def _images(*shape: int, seed: int) -> torch.Tensor:
@@ -183,7 +184,12 @@ def check_patch_shuffle(shuffle_fn: Callable[[torch.Tensor, torch.Tensor, int], 
                 "accuracy back")
         if not isinstance(out, dict):
             return False, want
-        barely_trained = out["original"] < 0.5  # e.g. the smoke profile's few steps: no effect to see
+        majority = float(torch.bincount(labels.flatten().long().cpu()).max()) / labels.numel()
+        # the smoke profile's 10-step ViT on a fixture dataset, or any model no better than
+        # guessing the majority class, has no position knowledge to lose: then only the exact
+        # restoration is checked
+        barely_trained = (current_profile().name == "smoke"
+                          or out["original"] < max(0.5, majority + 0.2))
         ok = ((out["shuffled"] <= out["original"] - 0.2 or barely_trained)
               and abs(out["shuffled, positions matched"] - out["original"]) < 1e-9)
         return ok, want
