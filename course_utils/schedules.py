@@ -216,10 +216,13 @@ SCHEDULE_NAMES = ("constant", "step", "exponential", "linear", "cosine", "cosine
 
 
 def make_schedule(name: str, *, total_steps: int, peak_lr: float, min_lr: float = 0.0,
-                  warmup_steps: int = 0, cycles: int = 3, gamma: float = 0.5) -> Schedule:
+                  warmup_steps: int = 0, cycles: int = 3, gamma: float = 0.5,
+                  t_mult: int = 1) -> Schedule:
     """Build ``step -> lr`` for ``name`` from the explorer's common knobs.
 
     ``cycles``: drops of ``step``, periods of ``cosine_restarts`` and the cyclic modes;
+    ``t_mult``: ``cosine_restarts`` multiplies each period by it (SGDR's ``T_mult``; the first
+    period is chosen so that ``cycles`` periods fill ``total_steps``);
     ``gamma``: factor per drop of ``step``; ``exponential`` decays from peak_lr to min_lr
     (or to 1e-3 x peak_lr when min_lr is 0); ``one_cycle`` peaks at warmup_steps (30% if 0).
     """
@@ -229,7 +232,10 @@ def make_schedule(name: str, *, total_steps: int, peak_lr: float, min_lr: float 
     check_int("cycles", cycles, min_value=1)
     check_float("peak_lr", peak_lr, min_value=0.0, min_inclusive=False)
     check_float("min_lr", min_lr, min_value=0.0, max_value=peak_lr)
+    check_int("t_mult", t_mult, min_value=1)
     period = max(1, total_steps // cycles)
+    first_period = period if t_mult == 1 else \
+        max(1, round(total_steps * (t_mult - 1) / (t_mult ** cycles - 1)))
     table: dict[str, Schedule] = {
         "constant": partial(constant, lr=peak_lr),
         "step": partial(step_decay, lr=peak_lr, step_size=max(1, total_steps // (cycles + 1)),
@@ -238,7 +244,8 @@ def make_schedule(name: str, *, total_steps: int, peak_lr: float, min_lr: float 
                                                                / peak_lr) ** (1 / total_steps)),
         "linear": partial(linear_decay, lr=peak_lr, final_lr=min_lr, total_steps=total_steps),
         "cosine": partial(cosine, lr=peak_lr, total_steps=total_steps, min_lr=min_lr),
-        "cosine_restarts": partial(cosine_restarts, lr=peak_lr, t_0=period, min_lr=min_lr),
+        "cosine_restarts": partial(cosine_restarts, lr=peak_lr, t_0=first_period, t_mult=t_mult,
+                                   min_lr=min_lr),
         "cyclic_triangular": partial(cyclic, base_lr=min_lr, max_lr=peak_lr,
                                      step_size_up=max(1, period // 2)),
         "cyclic_triangular2": partial(cyclic, base_lr=min_lr, max_lr=peak_lr,

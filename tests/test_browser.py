@@ -186,8 +186,8 @@ CHAPTER_WIDGETS: list[tuple[str, str, str, int]] = [
     ("01_seq2seq_attention.ipynb", "course-attention-explorer", "dropdown:1:head 1", 6),
     ("02_gpt_generation.ipynb", "course-decoding-explorer", "slider:0", 7),
     ("03_bert_mlm.ipynb", "course-attention-explorer", "dropdown:1:head 1", 6),
-    ("04_vit.ipynb", "course-vit-attention-explorer", "dropdown:1:rollout (all layers)", 5),
-    ("09_optimizers_schedules.ipynb", "course-lr-explorer", "slider:1", 7),
+    ("04_vit.ipynb", "course-vit-attention-explorer", "dropdown:1:rollout (all layers)", 6),
+    ("09_optimizers_schedules.ipynb", "course-lr-explorer", "slider:1", 8),
 ]
 
 

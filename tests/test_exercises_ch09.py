@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("lenient_checkers")
 
 NOTEBOOK = solution_notebook("09_optimizers_schedules.ipynb")  # the nb fixture imports NAMES
 NAMES = ["adam_step", "adamw_step", "warmup_cosine_lr", "cosine_restarts_lr", "lamb_trust_ratio",
-         "accumulate_gradients", "linear_decay_lr"]
+         "accumulate_gradients", "linear_decay_lr", "prediction", "final_loss"]
 SOLUTIONS = {"check_adam_step": "adam_step", "check_adamw_step": "adamw_step",
              "check_warmup_cosine_lr": "warmup_cosine_lr",
              "check_cosine_restarts_lr": "cosine_restarts_lr",
@@ -165,3 +165,36 @@ def test_strict_mode_raises(monkeypatch):
     monkeypatch.setenv("COURSE_EXPECT_SOLVED", "1")
     with pytest.raises(ExerciseNotSolved):
         ch09.check_lamb_trust_ratio(stub)
+
+
+# Exercise 8 (experiment): the warmup-length sweep (a short run: 60 steps keep the test fast).
+def _final_loss(warmup_steps, *, name="warmup_cosine", peak=0.3, total=60, first=False):
+    from course_utils import schedules
+    fn = schedules.make_schedule(name, total_steps=total, peak_lr=peak, warmup_steps=warmup_steps)
+    losses = schedules.schedule_demo_training(fn, total, seed=0)[1]
+    return losses[0] if first else losses[-1]
+
+
+def _check(answer, prediction="an intermediate warmup is best"):
+    return ch09.check_warmup_experiment(answer, prediction, total_steps=60)
+
+
+def test_warmup_experiment_passes_and_reports_the_prediction(capsys):
+    assert_passes(_check, _final_loss)
+    out = capsys.readouterr().out
+    assert "measured:" in out and "<- best" in out
+    assert_passes(lambda f: _check(f, prediction=lambda: "no warmup is best"), _final_loss)
+    assert_not_attempted(lambda f: _check(f, prediction=stub))
+
+
+@pytest.mark.parametrize("answer", [
+    pytest.param(lambda w: _final_loss(w, name="cosine"), id="warmup-ignored"),
+    pytest.param(lambda w: _final_loss(w, peak=3e-2), id="the-default-peak-not-the-high-one"),
+    pytest.param(lambda w: _final_loss(w, first=True), id="first-loss-not-the-last"),
+])
+def test_warmup_experiment_wrong_answers_rejected(answer):
+    assert_rejected(_check, answer)
+
+
+def test_notebook_warmup_experiment_solution(nb):
+    assert nb.prediction() in ch09.PREDICTIONS

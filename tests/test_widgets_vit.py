@@ -93,3 +93,49 @@ def test_grid_must_tile_the_image_and_n_prefix_is_explicit(maps):
     fig = plot_attention(weights[0, :, :, 1:, 1:], tokens[1:], image=images[0],
                          patch_grid=(4, 4))  # no [CLS]: every key is a patch
     assert np.allclose(_heat(fig)[-1], weights[0, :, :, 1:, 1:].mean(1)[0, 0].reshape(4, 4))
+
+
+def test_one_colour_convention_for_digits(maps):
+    """Grey images: dark ink on white alone; attention over them is an opaque inferno heat map."""
+    from course_utils.plotting.vit import HEAT_CMAP, IMAGE_CMAP, show_image
+    weights, images = maps
+    fig = plot_vit_attention(weights, images, patch_grid=(4, 4), image=0, layer=0)
+    overlay = fig.axes[1].get_images()
+    assert [im.get_cmap().name for im in overlay] == [HEAT_CMAP]
+    fig, ax = __import__("matplotlib.pyplot", fromlist=["subplots"]).subplots()
+    show_image(ax, images[0])
+    assert ax.get_images()[0].get_cmap().name == IMAGE_CMAP == "gray_r"
+
+
+def test_rollout_residual_slider(maps):
+    weights, images = maps
+    w = ViTAttentionExplorer(weights, images, patch_grid=(4, 4), layer="rollout")
+    assert w.controls["residual"].value == 0.5
+    w.controls["residual"].value = 0.0
+    assert np.allclose(_heat(w.figure)[0], attention_rollout(weights[0], residual=0.0).numpy(),
+                       atol=1e-6)
+    assert "residual 0.00" in w.figure.axes[0].get_title()
+    w.controls["residual"].value = 0.9
+    assert np.allclose(_heat(w.figure)[0], attention_rollout(weights[0], residual=0.9).numpy(),
+                       atol=1e-6)
+
+
+def test_occluding_a_patch_shows_the_prediction_change(maps):
+    weights, images = maps
+    probs = torch.softmax(torch.randn(4, 17, 10, generator=torch.Generator().manual_seed(1)), -1)
+    probs[2, 0] = torch.nn.functional.one_hot(torch.tensor(3), 10).float()   # intact: a 3
+    probs[2, 1 + 5] = torch.nn.functional.one_hot(torch.tensor(8), 10).float()  # patch 5 hidden: an 8
+    w = ViTAttentionExplorer(weights, images, patch_grid=(4, 4), occlusion=probs,
+                             class_names=[str(i) for i in range(10)], image=2)
+    assert w.controls["occlude"].value == -1 and w.error is None
+    bars = w.figure.axes[-1]
+    assert len(bars.patches) == 10 and "pick a patch" in bars.get_title()
+    w.controls["occlude"].value = 5
+    bars = w.figure.axes[-1]
+    assert w.error is None and len(bars.patches) == 20
+    assert "3 → 8" in bars.get_title() and "100% → 0%" in bars.get_title()
+    assert any(p.get_hatch() == "//" for p in w.figure.axes[1].patches)  # the hidden patch is marked
+    with pytest.raises(ValueError, match="occlusion must be"):
+        ViTAttentionExplorer(weights, images, patch_grid=(4, 4), occlusion=probs[:, :5])
+    with pytest.raises(ValueError, match="occlude must be"):
+        plot_vit_attention(weights, images, patch_grid=(4, 4), occlusion=probs, occlude=16)

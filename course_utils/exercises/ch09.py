@@ -43,9 +43,10 @@ def check_adam_step(fn: Callable) -> CheckResult:
                       label="gradients of size ~1e-4 at t=1 (v_hat ~ 1e-8, as large as eps)"))
     return run_check("Exercise 1 · adam_step", fn, cases, reference=_adam_step, atol=1e-6,
                      inputs_unchanged=True,
-                     hint="m and v are running averages; divide them by (1 - beta1**t) and "
-                          "(1 - beta2**t) before the update; eps goes outside the sqrt. At "
-                          "t=1 the corrected step has size ~lr whatever the gradient's scale.")
+                     hint="m and v start at 0, so after t steps they hold only part of the "
+                          "average they estimate -- how large a part? Undo that before the "
+                          "update, and check where eps goes (it guards the division, not the "
+                          "square root). At t=1 the corrected step is about lr in size.")
 
 
 def _adamw_step(param, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
@@ -84,9 +85,10 @@ def check_warmup_cosine_lr(fn: Callable) -> CheckResult:
             (1, 1e-3, 1, 50)]
     return run_check("Exercise 3 · warmup_cosine_lr", fn, [Case(args=a) for a in args],
                      reference=_warmup_cosine_lr, atol=1e-12, rtol=1e-9,
-                     hint="warmup: peak*t/warmup for t < warmup; then progress p = (t - warmup)/"
-                          "(total - warmup), clamped to at most 1 (min_lr after total_steps), "
-                          "and lr = min + (peak - min)*(1 + cos(pi*p))/2.")
+                     hint="two phases: a straight line from 0 up to the peak, then half a "
+                          "cosine from the peak down to min_lr. Measure how far you are through "
+                          "the second phase as a fraction from 0 to 1 -- and decide what "
+                          "happens after total_steps.")
 
 
 def _cosine_restarts_lr(step, lr, t_0, t_mult=1, min_lr=0.0):
@@ -99,9 +101,10 @@ def check_cosine_restarts_lr(fn: Callable) -> CheckResult:
             (29, 0.1, 10, 2), (30, 0.1, 10, 2), (100, 0.1, 10, 2, 1e-3), (44, 1.0, 4, 3)]
     return run_check("Exercise 4 · cosine_restarts_lr", fn, [Case(args=a) for a in args],
                      reference=_cosine_restarts_lr, atol=1e-12, rtol=1e-9,
-                     hint="find the current period: lengths t_0, t_0*t_mult, t_0*t_mult**2, ...; "
-                          "subtract whole periods from t; then lr = min + (lr - min)*(1 + "
-                          "cos(pi*t_cur/period))/2.")
+                     hint="the LR depends only on where the step falls inside its current "
+                          "period, and each period is t_mult times longer than the one before: "
+                          "walk through the periods until the step lands in one, then take half "
+                          "a cosine over that period.")
 
 
 def _lamb_trust_ratio(weight, update, max_ratio=10.0):
@@ -200,3 +203,68 @@ def check_linear_decay_lr(fn: Callable) -> CheckResult:
 __all__ = ["check_adam_step", "check_adamw_step", "check_warmup_cosine_lr",
            "check_cosine_restarts_lr", "check_lamb_trust_ratio", "check_accumulate_gradients",
            "check_linear_decay_lr"]
+
+
+PREDICTIONS = ("longer is always better", "no warmup is best", "an intermediate warmup is best")
+
+
+def check_warmup_experiment(fn: Callable[[int], float], prediction: str | Callable[[], str], *,
+                            total_steps: int, peak_lr: float = 0.3) -> CheckResult:
+    """Exercise 8 (experiment): final held-out loss against the warmup length, at a high peak LR.
+
+    ``fn(warmup_steps)`` trains the LR explorer's task (``schedules.schedule_demo_training``,
+    seed 0) for ``total_steps`` steps under warmup + cosine to ``peak_lr`` and returns the last
+    held-out loss. The checker measures a sweep of warmup lengths with it, checks two points
+    against its own run, reports the shape of the curve and whether ``prediction`` (one of
+    ``PREDICTIONS``, or a function returning it) matched. It passes when the measurement is
+    right -- a wrong prediction is a result, not a failure.
+    """
+    if callable(prediction):
+        try:
+            prediction = prediction()
+        except NotImplementedError:
+            prediction = "(no prediction yet)"
+        except Exception as err:  # never raise from a checker
+            prediction = f"(your prediction function raised {type(err).__name__})"
+    warmups = (0, total_steps // 30, total_steps // 10, total_steps // 3, 5 * total_steps // 6)
+
+    def reference(warmup: int) -> float:
+        schedule = schedules.make_schedule("warmup_cosine", total_steps=total_steps,
+                                           peak_lr=peak_lr, warmup_steps=warmup)
+        return schedules.schedule_demo_training(schedule, total_steps, seed=0)[1][-1]
+
+    def sweep() -> dict[int, float]:
+        return {w: fn(w) for w in warmups}
+
+    measured: dict[int, float] = {}
+
+    def check(out: object) -> tuple[bool, str]:
+        if not isinstance(out, dict) or any(not isinstance(v, (int, float)) for v in out.values()):
+            return False, "a float (the last held-out loss) for every warmup length"
+        measured.update({w: float(v) for w, v in out.items()})
+        for w in (warmups[0], warmups[2]):
+            want = reference(w)
+            if abs(float(out[w]) - want) > 1e-6:
+                return False, (f"warmup {w}: final held-out loss {want:.6f} (warmup_cosine to "
+                               f"peak {peak_lr:g} over {total_steps} steps, seed 0, the last "
+                               f"value of schedule_demo_training); got {float(out[w]):.6f}")
+        return True, ""
+
+    result = run_check("Exercise 8 · warmup-length experiment", sweep,
+                       [Case(check=check, label=f"warmups {list(warmups)} at peak {peak_lr:g}")],
+                       hint="build the schedule with schedules.make_schedule('warmup_cosine', "
+                            "...) from the function's warmup_steps, train with "
+                            "schedule_demo_training(schedule, total_steps, seed=0) and return "
+                            "the last of its held-out losses.")
+    if result.ok:
+        losses = measured
+        best = min(losses, key=losses.get)
+        shape = (PREDICTIONS[1] if best == warmups[0] else PREDICTIONS[0] if best == warmups[-1]
+                 else PREDICTIONS[2])
+        for w, loss in losses.items():
+            print(f"   warmup {w:4d} steps: final held-out loss {loss:.4f}" + ("  <- best" if w == best else ""))
+        verdict = "your prediction was right" if prediction == shape else \
+            (f"you predicted '{prediction}'" if prediction in PREDICTIONS else
+             f"choose your prediction from {PREDICTIONS}")
+        print(f"   measured: {shape} -- {verdict}.")
+    return result

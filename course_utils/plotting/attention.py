@@ -19,7 +19,48 @@ from course_utils.plotting.base import new_figure
 from course_utils.text import display_token
 from course_utils.validation import check_int
 
-__all__ = ["attention_stack", "plot_attention", "patch_prefix", "check_patch_tiling"]
+__all__ = ["attention_stack", "plot_attention", "patch_prefix", "check_patch_tiling",
+           "IMAGE_CMAP", "HEAT_CMAP", "show_image", "overlay_patch_heat"]
+
+# One colour convention for images and attention over them (chapter 04 and its explorer):
+# a grey image is drawn as dark ink on white; attention over patches is an "inferno" heat
+# map, and on a grey image the heat is drawn opaque with the ink's outline in cyan on top.
+IMAGE_CMAP = "gray_r"
+HEAT_CMAP = "inferno"
+
+
+def _as_hwc(image: Any) -> np.ndarray:
+    """(C, H, W), (H, W, C) or (H, W) -> (H, W) for grey, (H, W, 3) for colour."""
+    img = np.asarray(image.detach().cpu() if hasattr(image, "detach") else image, dtype=float)
+    if img.ndim == 3 and img.shape[0] in (1, 3) and img.shape[-1] not in (1, 3):
+        img = img.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C)
+    if img.ndim == 3 and img.shape[-1] == 1:
+        img = img[..., 0]
+    return img
+
+
+def show_image(ax: Any, image: Any) -> None:
+    """Draw an image in [0, 1] the course's way (grey: dark ink on white)."""
+    img = _as_hwc(image)
+    ax.imshow(img, cmap=IMAGE_CMAP if img.ndim == 2 else None, vmin=0.0, vmax=1.0)
+
+
+def overlay_patch_heat(ax: Any, image: Any, heat: Any, patch_grid: tuple[int, int]) -> None:
+    """Patch weights ``heat`` (rows·cols,) over ``image``: grey -> opaque heat + cyan outline."""
+    img = _as_hwc(image)
+    rows, cols = patch_grid
+    heat = np.asarray(heat, dtype=float).reshape(rows, cols)
+    extent = (-0.5, img.shape[1] - 0.5, img.shape[0] - 0.5, -0.5)
+    if img.ndim == 2:
+        ax.imshow(heat, cmap=HEAT_CMAP, extent=extent)
+        if img.max() > img.min():
+            ax.contour(img, levels=[0.5 * (img.min() + img.max())], colors="cyan",
+                       linewidths=1.2)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+    else:
+        ax.imshow(img)
+        ax.imshow(heat, cmap=HEAT_CMAP, alpha=0.5, extent=extent)
 
 
 def attention_stack(weights: Any) -> np.ndarray:
@@ -189,17 +230,9 @@ def plot_attention(weights: Any, query_tokens: Sequence[str],
     if image is None:
         _token_strip(ax_view, key_tokens, row, view_title)
     else:
-        img = np.asarray(image.detach().cpu() if hasattr(image, "detach") else image,
-                         dtype=float)
-        if img.ndim == 3 and img.shape[0] in (1, 3) and img.shape[-1] not in (1, 3):
-            img = img.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C)
-        if img.ndim == 3 and img.shape[-1] == 1:
-            img = img[..., 0]
+        img = _as_hwc(image)
         check_patch_tiling(img.shape[:2], patch_grid)
-        patches = row[t_k - rows * cols:].reshape(rows, cols)
-        ax_view.imshow(img, cmap="gray" if img.ndim == 2 else None)
-        ax_view.imshow(patches, cmap="inferno", alpha=0.55,
-                       extent=(-0.5, img.shape[1] - 0.5, img.shape[0] - 0.5, -0.5))
+        overlay_patch_heat(ax_view, img, row[t_k - rows * cols:], patch_grid)
         ax_view.set_axis_off()
         ax_view.set_title(view_title, fontsize=10)
     fig.tight_layout()

@@ -21,7 +21,7 @@ LossCurves = Mapping[str, tuple[list[int], list[float]]]
 def plot_lr_schedules(schedules: tuple[str, ...] | list[str], *, total_steps: int,
                       warmup_steps: int = 0, peak_lr: float = 1e-2, min_lr_ratio: float = 0.0,
                       cycles: int = 3, gamma: float = 0.5, log_scale: bool = False,
-                      losses: LossCurves | None = None) -> Figure:
+                      losses: LossCurves | None = None, t_mult: int = 1) -> Figure:
     """LR curves of the chosen schedules (left) and, when given, loss curves (right)."""
     if isinstance(schedules, str):
         schedules = [schedules]
@@ -33,7 +33,7 @@ def plot_lr_schedules(schedules: tuple[str, ...] | list[str], *, total_steps: in
     for name in schedules:
         fn = make_schedule(name, total_steps=total_steps, peak_lr=peak_lr,
                            min_lr=min_lr_ratio * peak_lr, warmup_steps=warmup_steps,
-                           cycles=cycles, gamma=gamma)
+                           cycles=cycles, gamma=gamma, t_mult=t_mult)
         axes[0].plot(steps, lr_curve(fn, total_steps), label=name)
     if warmup_steps:
         axes[0].axvline(warmup_steps, color="gray", ls=":", lw=1)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from course_utils.plotting.attention import attention_stack, check_patch_tiling, patch_prefix
-from course_utils.plotting.vit import ROLLOUT, plot_vit_attention, vit_patch_tokens
+from course_utils.plotting.vit import NO_OCCLUSION, ROLLOUT, plot_vit_attention, vit_patch_tokens
 from course_utils.widgets.base import FigureExplorer
 
 __all__ = ["ViTAttentionExplorer"]
@@ -23,13 +23,17 @@ class ViTAttentionExplorer(FigureExplorer):
     ``images``: the same images unnormalised for display; ``patch_grid``: (rows, cols);
     ``captions``: one label per image (e.g. "label 3 · predicted 3"). The top box carries
     the CSS classes ``course-vit-attention-explorer`` and ``course-attention-explorer``;
-    controls: ``image``, ``layer`` (the last option is the rollout), ``head``, ``query``.
+    controls: ``image``, ``layer`` (the last option is the rollout), ``head``, ``query``,
+    ``residual`` (the identity share of the rollout; used when ``layer`` is the rollout) and,
+    with ``occlusion`` ((n_images, 1 + N, classes) probabilities: row 0 intact, row 1 + k
+    with patch k hidden), ``occlude`` (a patch, or -1 for none) with a prediction panel.
     """
 
     def __init__(self, weights: Any, images: Any, *, patch_grid: tuple[int, int],
                  captions: Sequence[str] | None = None, image: int = 0, layer: int | None = None,
                  query: int = 0, title: str = "ViT attention explorer",
-                 height: str = "560px", n_prefix: int | None = None) -> None:
+                 height: str = "560px", n_prefix: int | None = None,
+                 occlusion: Any = None, class_names: Sequence[str] | None = None) -> None:
         w = weights.detach().cpu() if hasattr(weights, "detach") else torch.as_tensor(weights)
         if w.ndim != 5:
             raise ValueError(f"weights must be (n_images, layers, heads, T, T), got "
@@ -62,10 +66,26 @@ class ViTAttentionExplorer(FigureExplorer):
                                      value="mean", description="head", style=style),
             "query": widgets.Dropdown(options=[(f"{i}: {t}", i) for i, t in enumerate(tokens)],
                                       value=query, description="query token", style=style),
+            "residual": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05,
+                                            description="rollout residual", style=style,
+                                            continuous_update=False),
         }
+        fixed = {"weights": w, "images": images, "patch_grid": tuple(patch_grid),
+                 "captions": names, "n_prefix": n_prefix}
+        if occlusion is not None:
+            occ = (occlusion.detach().cpu() if hasattr(occlusion, "detach")
+                   else torch.as_tensor(occlusion))
+            n_patches = patch_grid[0] * patch_grid[1]
+            if occ.ndim != 3 or occ.shape[0] != n_images or occ.shape[1] != 1 + n_patches:
+                raise ValueError(f"occlusion must be (n_images={n_images}, 1 + {n_patches} "
+                                 f"patches, classes), got {tuple(occ.shape)}")
+            controls["occlude"] = widgets.Dropdown(
+                options=[("none", NO_OCCLUSION)]
+                + [(f"{k}: {t}", k) for k, t in enumerate(tokens[n_prefix:])],
+                value=NO_OCCLUSION, description="occlude patch", style=style)
+            fixed.update(occlusion=occ, class_names=class_names)
         self.weights = w
         super().__init__(plot_vit_attention, controls, height=height, title=title,
-                         fixed={"weights": w, "images": images, "patch_grid": tuple(patch_grid),
-                                "captions": names, "n_prefix": n_prefix},
+                         fixed=fixed,
                          css_class="course-vit-attention-explorer")
         self.add_class("course-attention-explorer")
