@@ -127,3 +127,102 @@ def test_checker_strict_mode_raises(monkeypatch):
         ch01.check_layer_norm(stub)
     with pytest.raises(ExerciseNotSolved):
         ch01.check_luong_step(WRONG["check_luong_step"]["no-mask"])
+
+
+# --- More plausible wrong answers (cold review of chapters 01/02): each must be rejected. ------
+def _luong_scaled(s, H, mask, W_c):  # the Transformer habit: dot scores divided by sqrt(d)
+    scores = torch.einsum("bd,bsd->bs", s, H) / s.shape[-1] ** 0.5
+    alpha = torch.softmax(scores.masked_fill(~mask, float("-inf")), -1)
+    context = torch.einsum("bs,bsd->bd", alpha, H)
+    return torch.tanh(torch.cat([context, s], -1) @ W_c.T), alpha
+
+
+def _luong_summed(s, H, mask, W_c):  # adds context and state instead of concatenating them
+    d = s.shape[-1]
+    alpha = torch.softmax(torch.einsum("bd,bsd->bs", s, H).masked_fill(~mask, float("-inf")), -1)
+    context = torch.einsum("bs,bsd->bd", alpha, H)
+    return torch.tanh((context + s) @ W_c[:, :d].T), alpha
+
+
+def _mask_parts(t, pad_id):
+    causal = torch.ones(t.shape[1], t.shape[1], dtype=torch.bool).tril()[None]
+    return causal, (t != pad_id)[:, None, :]
+
+
+def _lstm_gates(x, h, cell, bias_hh=True):
+    gates = x @ cell.weight_ih.T + cell.bias_ih + h @ cell.weight_hh.T
+    return (gates + cell.bias_hh if bias_hh else gates).chunk(4, dim=-1)
+
+
+def _lstm_old_cell_out(x, h, c, cell):  # h from tanh of the *old* cell
+    i, f, g, o = _lstm_gates(x, h, cell)
+    c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c_new
+
+
+def _lstm_no_bias_hh(x, h, c, cell):  # one of the two biases forgotten
+    i, f, g, o = _lstm_gates(x, h, cell, bias_hh=False)
+    c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c_new), c_new
+
+
+def _lstm_coupled(x, h, c, cell):  # GRU-style coupling: (1 - f) instead of the input gate
+    i, f, g, o = _lstm_gates(x, h, cell)
+    c_new = torch.sigmoid(f) * c + (1 - torch.sigmoid(f)) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c_new), c_new
+
+
+def _lstm_returns_c_h(x, h, c, cell):  # the two states returned in the wrong order
+    with torch.no_grad():
+        h_new, c_new = cell(x, (h, c))
+    return c_new, h_new
+
+
+def _ln_stats(x, dim=-1, unbiased=False):
+    return x.mean(dim, keepdim=True), x.var(dim, keepdim=True, unbiased=unbiased)
+
+
+def _ln_no_gamma(x, g, b, eps=1e-5):
+    mean, var = _ln_stats(x)
+    return (x - mean) / torch.sqrt(var + eps) + b
+
+
+def _ln_batch_stats(x, g, b, eps=1e-5):  # BatchNorm's axis
+    mean, var = _ln_stats(x, dim=0)
+    return (x - mean) / torch.sqrt(var + eps) * g + b
+
+
+def _ln_std_plus_eps(x, g, b, eps=1e-5):  # x.std (unbiased by default) + eps
+    return (x - x.mean(-1, keepdim=True)) / (x.std(-1, keepdim=True) + eps) * g + b
+
+
+def _ln_eps_ignored(x, g, b, eps=1e-5):  # the eps argument is never used
+    mean, var = _ln_stats(x)
+    return (x - mean) / torch.sqrt(var + 1e-5) * g + b
+
+
+MORE_WRONG = {
+    "check_luong_step": {"scaled-by-sqrt-d": _luong_scaled, "summed-not-concatenated": _luong_summed},
+    "check_decoder_mask": {
+        "strictly-causal": lambda t, pad_id=0: torch.ones(t.shape[1], t.shape[1],
+                                                          dtype=torch.bool).tril(-1)[None]
+        & (t != pad_id)[:, None, :],
+        "or-instead-of-and": lambda t, pad_id=0: _mask_parts(t, pad_id)[0] | _mask_parts(t, pad_id)[1],
+        "true-means-blocked": lambda t, pad_id=0: ~(_mask_parts(t, pad_id)[0]
+                                                     & _mask_parts(t, pad_id)[1]),
+    },
+    "check_lstm_cell": {"output-from-old-cell": _lstm_old_cell_out,
+                        "bias-hh-forgotten": _lstm_no_bias_hh,
+                        "coupled-input-forget": _lstm_coupled,
+                        "returns-c-then-h": _lstm_returns_c_h},
+    "check_masked_softmax": {
+        "masked-scores-zeroed": lambda s, m: torch.softmax(s * m, -1) * m,
+    },
+    "check_layer_norm": {"no-gamma": _ln_no_gamma, "batch-statistics": _ln_batch_stats,
+                         "std-plus-eps": _ln_std_plus_eps, "eps-ignored": _ln_eps_ignored},
+}
+
+
+@pytest.mark.parametrize("checker, answer", wrong_params(MORE_WRONG))
+def test_more_wrong_answers_rejected(checker, answer):
+    assert_rejected(getattr(ch01, checker), answer)

@@ -212,3 +212,160 @@ def test_strict_mode_raises(monkeypatch):
     monkeypatch.setenv("COURSE_EXPECT_SOLVED", "1")
     with pytest.raises(ExerciseNotSolved):
         ch02.check_top_k_filter(stub)
+
+
+# --- More plausible wrong answers (cold review of chapters 01/02): each must be rejected. ------
+def _merge(word_freqs, pair, step=2, first_only=False, key=tuple):
+    out = {}
+    for word, freq in word_freqs.items():
+        symbols, i, merged = [], 0, False
+        while i < len(word):
+            if i + 1 < len(word) and (word[i], word[i + 1]) == pair and not (first_only and merged):
+                symbols.append(word[i] + word[i + 1])
+                i += step
+                merged = True
+            else:
+                symbols.append(word[i])
+                i += 1
+        k = key(symbols)
+        out[k] = out.get(k, 0) + freq
+    return out
+
+
+def _seen_penalty(logits, seen, p):
+    return torch.where(seen, torch.where(logits < 0, logits * p, logits / p), logits)
+
+
+def _penalty_union(logits, ids, p):  # a token seen in *any* row is penalised in every row
+    seen = torch.zeros(logits.shape[-1], dtype=torch.bool)
+    seen[ids.reshape(-1)] = True
+    return _seen_penalty(logits, seen, p)
+
+
+def _penalty_backwards(logits, ids, p):  # positives multiplied, negatives divided
+    s = torch.gather(logits, 1, ids)
+    return logits.scatter(1, ids, torch.where(s < 0, s / p, s * p))
+
+
+def _penalty_last_only(logits, ids, p):  # only the last token of each row
+    return _penalty(logits, ids[:, -1:], p)
+
+
+def _kth(logits, k):
+    return torch.topk(logits, min(k, logits.shape[-1]), dim=-1).values[..., -1:]
+
+
+def _top_p_sorted(logits, p, mass_fn, scatter=True):
+    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+    remove = mass_fn(sorted_logits) >= p
+    remove[..., 0] = False
+    back = remove.scatter(-1, order, remove) if scatter else remove.gather(-1, order)
+    return logits.masked_fill(back, float("-inf"))
+
+
+def _beam_flat(log_probs, beam_scores, k, combine=lambda s, lp: s[:, None] + lp,
+               transpose=False):
+    total = combine(beam_scores, log_probs)
+    total = total.T if transpose else total
+    scores, flat = torch.topk(total.reshape(-1), k)
+    return scores, flat // log_probs.shape[1], flat % log_probs.shape[1]
+
+
+def _beam_per_beam(log_probs, beam_scores, k):  # best k of each beam, first k in beam order
+    top, tok = torch.topk(beam_scores[:, None] + log_probs, min(k, log_probs.shape[1]), -1)
+    beams = torch.arange(log_probs.shape[0])[:, None].expand_as(tok)
+    return top.reshape(-1)[:k], beams.reshape(-1)[:k], tok.reshape(-1)[:k]
+
+
+def _beam_divmod_beams(log_probs, beam_scores, k):  # index decoded with the beam count
+    scores, flat = torch.topk((beam_scores[:, None] + log_probs).reshape(-1), k)
+    return scores, flat // log_probs.shape[0], flat % log_probs.shape[0]
+
+
+def _token_nll(logits, targets):
+    v = logits.shape[-1]
+    return F.cross_entropy(logits.reshape(-1, v), targets.reshape(-1),
+                           reduction="none").view(targets.shape), (targets != -100).float()
+
+
+def _ppl_mean_of_rows(logits, targets):  # the mean of per-sequence perplexities
+    nll, keep = _token_nll(logits, targets)
+    return float(torch.exp((nll * keep).sum(1) / keep.sum(1)).mean())
+
+
+def _ppl_all_positions(logits, targets):  # ignored positions still in the denominator
+    nll, keep = _token_nll(logits, targets)
+    return math.exp(float((nll * keep).sum()) / targets.numel())
+
+
+def _ppl_mean_inverse_prob(logits, targets):  # mean of 1/p instead of exp(mean -ln p)
+    nll, keep = _token_nll(logits, targets)
+    return float(nll.exp()[keep.bool()].mean())
+
+
+def _ppl_shifted(logits, targets):  # shifts again, as in LM training (already aligned here)
+    v = logits.shape[-1]
+    return math.exp(F.cross_entropy(logits[:, :-1].reshape(-1, v),
+                                    targets[:, 1:].reshape(-1)).item())
+
+
+MORE_WRONG = {
+    "check_merge_pair": {
+        "keys-as-strings": lambda wf, pair: _merge(wf, pair, key=" ".join),
+        "first-occurrence-only": lambda wf, pair: _merge(wf, pair, first_only=True),
+        "overlapping-merges": lambda wf, pair: _merge(wf, pair, step=1),
+    },
+    "check_repetition_penalty": {
+        "union-over-the-batch": _penalty_union,
+        "subtracts-log-penalty": lambda lg, ids, p: lg.scatter(
+            1, ids, torch.gather(lg, 1, ids) - math.log(p)),
+        "backwards-sign-rule": _penalty_backwards,
+        "last-token-only": _penalty_last_only,
+    },
+    "check_top_k_filter": {
+        "zero-not-minus-inf": lambda lg, k: lg.masked_fill(lg < _kth(lg, k), 0.0),
+        "one-threshold-for-all-rows": lambda lg, k: lg.masked_fill(
+            lg < torch.topk(lg.reshape(-1), min(k, lg.shape[-1])).values[-1], float("-inf")),
+        "returns-probabilities": lambda lg, k: lg.masked_fill(
+            lg < _kth(lg, k), float("-inf")).softmax(-1),
+    },
+    "check_top_p_filter": {
+        "cumsum-of-logits": lambda lg, p: _top_p_sorted(lg, p, lambda s: s.cumsum(-1) - s),
+        "gather-instead-of-scatter": lambda lg, p: _top_p_sorted(
+            lg, p, lambda s: s.softmax(-1).cumsum(-1) - s.softmax(-1), scatter=False),
+        "crossing-token-removed-top-kept": lambda lg, p: _top_p_sorted(
+            lg, p, lambda s: s.softmax(-1).cumsum(-1)),
+    },
+    "check_beam_search_step": {
+        "per-beam-topk-not-merged": _beam_per_beam,
+        "averaged-scores": lambda lp, s, k: _beam_flat(lp, s, k, lambda a, b: (a[:, None] + b) / 2),
+        "index-decoded-with-beam-count": _beam_divmod_beams,
+        "transposed-before-flatten": lambda lp, s, k: _beam_flat(lp, s, k, transpose=True),
+        "worst-first": lambda lp, s, k: tuple(t.flip(0) for t in _beam_flat(lp, s, k)),
+    },
+    "check_perplexity": {
+        "mean-of-row-perplexities": _ppl_mean_of_rows,
+        "exp-of-summed-nll": lambda lg, t: math.exp(F.cross_entropy(
+            lg.reshape(-1, lg.shape[-1]), t.reshape(-1), reduction="sum").item()),
+        "ignored-positions-in-denominator": _ppl_all_positions,
+        "cross-entropy-not-exponentiated": lambda lg, t: _nll(lg, t).item(),
+        "mean-inverse-probability": _ppl_mean_inverse_prob,
+        "targets-shifted-again": _ppl_shifted,
+    },
+}
+
+
+@pytest.mark.parametrize("checker, answer", wrong_params(MORE_WRONG))
+def test_more_wrong_answers_rejected(checker, answer):
+    assert_rejected(getattr(ch02, checker), answer)
+
+
+@pytest.mark.parametrize("measured", [
+    {0.5: (3.2, 0.41), 1.5: (14.0, 0.83)},  # (perplexity, distinct-2): tuple order swapped
+    {"0.5": (0.41, 3.2), "1.5": (0.83, 14.0)},  # temperatures as strings
+    {0.5: {"distinct-2": 0.41, "self-perplexity": 3.2},
+     1.5: {"distinct-2": 0.83, "self-perplexity": 14.0}},  # continuation_stats dicts as they come
+    {0.5: (0.41, 3.2), 1.5: (0.41, 3.2)},  # the same temperature sampled twice
+])
+def test_temperature_experiment_rejects_more_wrong_measurements(measured):
+    assert_rejected(lambda fn: ch02.check_temperature_experiment(fn, **TEMPS), lambda: measured)
