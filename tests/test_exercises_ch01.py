@@ -12,8 +12,8 @@ from course_utils.exercises import ch01
 pytestmark = pytest.mark.usefixtures("lenient_checkers")
 
 NOTEBOOK = solution_notebook("01_seq2seq_attention.ipynb")  # the nb fixture imports NAMES
-NAMES = ["luong_step", "decoder_mask", "lstm_cell", "masked_softmax", "layer_norm"]
-SOLUTIONS = {"check_luong_step": "luong_step", "check_decoder_mask": "decoder_mask",
+NAMES = ["luong_step", "prefix_lm_mask", "lstm_cell", "masked_softmax", "layer_norm"]
+SOLUTIONS = {"check_luong_step": "luong_step", "check_prefix_lm_mask": "prefix_lm_mask",
              "check_lstm_cell": "lstm_cell", "check_masked_softmax": "masked_softmax",
              "check_layer_norm": "layer_norm"}
 
@@ -28,10 +28,19 @@ def _luong(s, H, mask, W_c, use_mask=True, order="cs", dim=-1, squash=torch.tanh
     return squash(torch.cat(pair, -1) @ W_c.T), alpha
 
 
-def _decoder_mask(t, pad_id=0, axis="key"):
-    causal = torch.ones(t.shape[1], t.shape[1], dtype=torch.bool).tril()[None]
+def _prefix_mask(t, prefix_len, pad_id=0, axis="key", prefix_queries_see_all=False,
+                 one_prefix=False, off_by_one=0, padding=True):
+    pos = torch.arange(t.shape[1])
+    causal = (pos[None, :] <= pos[:, None])[None]
+    plen = prefix_len[:1].expand_as(prefix_len) if one_prefix else prefix_len
+    key_in = pos[None, None, :] < plen[:, None, None] + off_by_one
+    allowed = causal | key_in
+    if prefix_queries_see_all:
+        allowed = allowed | (pos[None, :, None] < plen[:, None, None])
     real = t != pad_id
-    return causal & (real[:, None, :] if axis == "key" else real[:, :, None])
+    if padding:
+        allowed = allowed & (real[:, None, :] if axis == "key" else real[:, :, None])
+    return allowed
 
 
 def _lstm(x, h, c, cell, order="ifgo", tanh_cell_out=True, input_gate=True):
@@ -64,11 +73,16 @@ WRONG = {
         "softmax-over-batch": lambda *a: _luong(*a, dim=0),
         "no-tanh": lambda *a: _luong(*a, squash=lambda z: z),
     },
-    "check_decoder_mask": {
-        "no-padding": lambda t, pad_id=0: _decoder_mask(torch.ones_like(t), pad_id=0),
-        "padding-on-query-axis": lambda t, pad_id=0: _decoder_mask(t, pad_id, axis="query"),
-        "ignores-pad-id": lambda t, pad_id=0: _decoder_mask(t, 0),
-        "float-mask": lambda t, pad_id=0: _decoder_mask(t, pad_id).float(),
+    "check_prefix_lm_mask": {
+        "plain-causal": lambda t, p, pad_id=0: _prefix_mask(t, torch.zeros_like(p), pad_id),
+        "prefix-queries-see-the-future": lambda t, p, pad_id=0: _prefix_mask(
+            t, p, pad_id, prefix_queries_see_all=True),
+        "one-prefix-for-the-batch": lambda t, p, pad_id=0: _prefix_mask(t, p, pad_id,
+                                                                        one_prefix=True),
+        "prefix-off-by-one": lambda t, p, pad_id=0: _prefix_mask(t, p, pad_id, off_by_one=1),
+        "padding-on-query-axis": lambda t, p, pad_id=0: _prefix_mask(t, p, pad_id, axis="query"),
+        "no-padding": lambda t, p, pad_id=0: _prefix_mask(t, p, pad_id, padding=False),
+        "float-mask": lambda t, p, pad_id=0: _prefix_mask(t, p, pad_id).float(),
     },
     "check_lstm_cell": {
         "gate-order-ifog": lambda *a: _lstm(*a, order="ifog"),
@@ -118,6 +132,9 @@ def test_nan_answer_gets_a_helpful_message():
 def test_bottleneck_experiment_checks_the_direction(measured, ok):
     result = ch01.check_bottleneck_experiment(lambda: measured, **EXPERIMENT)
     assert (result.status == PASSED) == ok, result.message
+    notebook = {"no attention, narrow": 0.0, "attention, narrow": 0.83}
+    result = ch01.check_bottleneck_experiment(lambda: measured, measured=notebook, **EXPERIMENT)
+    assert (result.status == PASSED) == ok, result.message
     assert_not_attempted(lambda fn: ch01.check_bottleneck_experiment(fn, **EXPERIMENT))
 
 
@@ -142,11 +159,6 @@ def _luong_summed(s, H, mask, W_c):  # adds context and state instead of concate
     alpha = torch.softmax(torch.einsum("bd,bsd->bs", s, H).masked_fill(~mask, float("-inf")), -1)
     context = torch.einsum("bs,bsd->bd", alpha, H)
     return torch.tanh((context + s) @ W_c[:, :d].T), alpha
-
-
-def _mask_parts(t, pad_id):
-    causal = torch.ones(t.shape[1], t.shape[1], dtype=torch.bool).tril()[None]
-    return causal, (t != pad_id)[:, None, :]
 
 
 def _lstm_gates(x, h, cell, bias_hh=True):
@@ -203,13 +215,10 @@ def _ln_eps_ignored(x, g, b, eps=1e-5):  # the eps argument is never used
 
 MORE_WRONG = {
     "check_luong_step": {"scaled-by-sqrt-d": _luong_scaled, "summed-not-concatenated": _luong_summed},
-    "check_decoder_mask": {
-        "strictly-causal": lambda t, pad_id=0: torch.ones(t.shape[1], t.shape[1],
-                                                          dtype=torch.bool).tril(-1)[None]
-        & (t != pad_id)[:, None, :],
-        "or-instead-of-and": lambda t, pad_id=0: _mask_parts(t, pad_id)[0] | _mask_parts(t, pad_id)[1],
-        "true-means-blocked": lambda t, pad_id=0: ~(_mask_parts(t, pad_id)[0]
-                                                     & _mask_parts(t, pad_id)[1]),
+    "check_prefix_lm_mask": {
+        "or-instead-of-and": lambda t, p, pad_id=0: _prefix_mask(t, p, pad_id, padding=False)
+        | (t != pad_id)[:, None, :],
+        "true-means-blocked": lambda t, p, pad_id=0: ~_prefix_mask(t, p, pad_id),
     },
     "check_lstm_cell": {"output-from-old-cell": _lstm_old_cell_out,
                         "bias-hh-forgotten": _lstm_no_bias_hh,
@@ -226,3 +235,17 @@ MORE_WRONG = {
 @pytest.mark.parametrize("checker, answer", wrong_params(MORE_WRONG))
 def test_more_wrong_answers_rejected(checker, answer):
     assert_rejected(getattr(ch01, checker), answer)
+
+
+def test_bottleneck_experiment_wants_the_notebooks_numbers_and_plain_floats():
+    import numpy as np
+    notebook = {"no attention, narrow": 0.0, "attention, narrow": 0.83}
+    other = {"no attention, narrow": 0.0, "no attention, wide": 0.0, "attention, narrow": 0.9}
+    result = ch01.check_bottleneck_experiment(lambda: other, measured=notebook, **EXPERIMENT)
+    assert result.status == FAILED and "the notebook's own measurement" in result.message
+    numpy_answer = {k: np.float32(v) for k, v in
+                    {"no attention, narrow": 0.0, "no attention, wide": 0.0,
+                     "attention, narrow": 0.83}.items()}
+    result = ch01.check_bottleneck_experiment(lambda: numpy_answer, measured=notebook,
+                                              **EXPERIMENT)
+    assert result.status == PASSED, result.message  # float() is applied to numpy numbers

@@ -191,21 +191,21 @@ def test_repetition_penalty_reference_matches_transformers():
     assert torch.allclose(ours, theirs)
 
 
-TEMPS = dict(low=0.5, high=1.5)
+TEMPS = dict(low=1.0, high=1.5)
 
 
 @pytest.mark.parametrize("measured, ok", [
-    ({0.5: (0.41, 3.2), 1.5: (0.83, 14.0)}, True),
-    ({0.5: (0.83, 14.0), 1.5: (0.41, 3.2)}, False),  # the temperatures mixed up
-    ({0.5: (0.41, 3.2), 1.5: (0.83, 2.9)}, False),  # perplexity must rise too
-    ({0.5: (41, 3.2), 1.5: (83, 14.0)}, False),  # distinct-2 as a percentage
-    ({0.5: (0.41, 3.2)}, False),
+    ({1.0: (0.41, 3.2), 1.5: (0.83, 14.0)}, True),
+    ({1.0: (0.83, 14.0), 1.5: (0.41, 3.2)}, False),  # the settings mixed up
+    ({1.0: (0.41, 3.2), 1.5: (0.83, 2.9)}, False),  # perplexity must rise too
+    ({1.0: (41, 3.2), 1.5: (83, 14.0)}, False),  # distinct-2 as a percentage
+    ({1.0: (0.41, 3.2)}, False),
 ])
-def test_temperature_experiment_checks_the_direction(measured, ok):
+def test_penalty_experiment_checks_the_direction(measured, ok):
     from course_utils.checking import PASSED
-    result = ch02.check_temperature_experiment(lambda: measured, **TEMPS)
+    result = ch02.check_penalty_experiment(lambda: measured, **TEMPS)
     assert (result.status == PASSED) == ok, result.message
-    assert_not_attempted(lambda fn: ch02.check_temperature_experiment(fn, **TEMPS))
+    assert_not_attempted(lambda fn: ch02.check_penalty_experiment(fn, **TEMPS))
 
 
 def test_strict_mode_raises(monkeypatch):
@@ -361,11 +361,24 @@ def test_more_wrong_answers_rejected(checker, answer):
 
 
 @pytest.mark.parametrize("measured", [
-    {0.5: (3.2, 0.41), 1.5: (14.0, 0.83)},  # (perplexity, distinct-2): tuple order swapped
+    {1.0: (3.2, 0.41), 1.5: (14.0, 0.83)},  # (perplexity, distinct-2): tuple order swapped
     {"0.5": (0.41, 3.2), "1.5": (0.83, 14.0)},  # temperatures as strings
-    {0.5: {"distinct-2": 0.41, "self-perplexity": 3.2},
+    {1.0: {"distinct-2": 0.41, "self-perplexity": 3.2},
      1.5: {"distinct-2": 0.83, "self-perplexity": 14.0}},  # continuation_stats dicts as they come
-    {0.5: (0.41, 3.2), 1.5: (0.41, 3.2)},  # the same temperature sampled twice
+    {1.0: (0.41, 3.2), 1.5: (0.41, 3.2)},  # the same penalty decoded twice
 ])
-def test_temperature_experiment_rejects_more_wrong_measurements(measured):
-    assert_rejected(lambda fn: ch02.check_temperature_experiment(fn, **TEMPS), lambda: measured)
+def test_penalty_experiment_rejects_more_wrong_measurements(measured):
+    assert_rejected(lambda fn: ch02.check_penalty_experiment(fn, **TEMPS), lambda: measured)
+
+
+def test_transformers_top_p_rule_passes_the_checker():
+    """HF's TopPLogitsWarper (ascending cumulative sum) is a correct answer too."""
+    from transformers import TopPLogitsWarper
+
+    def hf_top_p(logits, p):
+        flat = logits.reshape(-1, logits.shape[-1])
+        out = TopPLogitsWarper(top_p=p, min_tokens_to_keep=1)(None, flat.clone()) \
+            if p < 1.0 else flat.clone()
+        return out.reshape(logits.shape)
+
+    assert_passes(ch02.check_top_p_filter, hf_top_p)

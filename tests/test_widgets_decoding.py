@@ -175,3 +175,20 @@ def test_step_button_adds_the_token_the_mode_picks(model_and_tokenizer):
     w.controls["mode"].value = "sample"
     w.step_button.click()
     assert len(w.ids) == len(tok.encode("I expected")) + 2 and w.error is None
+
+
+def test_beam_step_follows_the_best_beam_and_ignored_controls_are_disabled(model_and_tokenizer):
+    model, tok = model_and_tokenizer
+    from course_utils.generation import beam_search
+
+    w = DecodingExplorer(model, tok, prompt="The plot", mode="beam", num_beams=3,
+                         max_new_tokens=5)
+    assert w.controls["temperature"].disabled and w.controls["repetition_penalty"].disabled
+    assert not w.controls["num_beams"].disabled
+    before = list(w.ids)
+    best = beam_search(model, before, 5, num_beams=3, eos_token_id=tok.eos_token_id).best
+    first = int(torch.as_tensor(best).reshape(-1)[len(before)])
+    w.step_button.click()
+    assert w.error is None and w.ids == before + [first]
+    w.controls["mode"].value = "sample"
+    assert not w.controls["temperature"].disabled and w.controls["num_beams"].disabled

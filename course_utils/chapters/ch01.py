@@ -49,7 +49,7 @@ CHAPTER = ChapterSpec(
                         timing_steps=10, date_attention=("luong",), tf_d_model=64, tf_heads=4,
                         tf_enc_layers=1, tf_dec_layers=1, tf_d_ff=128,
                         tf_batch=32, tf_steps=1200, tf_lr=5e-3, toy_max_len=20,
-                        toy_hidden=64, toy_wide=256, toy_steps=200, toy_batch=64,
+                        toy_hidden=64, toy_wide=128, toy_steps=200, toy_batch=64,
                         toy_n_test=1000),
         full=Ch01Sizes(n_train=40000, n_test=2000, n_val=2000, eval_every=250, gru_batch=64,
                        gru_emb=64, gru_hidden=128, gru_steps=4000, gru_lr=5e-3, tf_ratio=0.5,

@@ -31,8 +31,9 @@ def check_luong_step(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> Ch
         mask = torch.ones(b, s_len, dtype=torch.bool)
         mask[0, s_len - n_pad:] = False  # the first sentence ends in padding
         H = torch.randn(b, s_len, d, generator=g)
-        H[~mask] = 5.0  # padded encoder states are junk: an answer that reads them is caught
-        cases.append(Case(args=(torch.randn(b, d, generator=g), H, mask,
+        s_vec = torch.randn(b, d, generator=g)
+        H[~mask] = 100.0 * s_vec.sign()[:, None, :].expand_as(H)[~mask]  # junk aligned with s
+        cases.append(Case(args=(s_vec, H, mask,
                                 torch.randn(d, 2 * d, generator=g) / d),
                           label=f"B={b}, S={s_len}, d={d}, {n_pad} padded keys in sentence 0"))
     return run_check("Exercise 1 · luong_step", fn, cases, reference=_luong_step, atol=1e-5,
@@ -42,26 +43,32 @@ def check_luong_step(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> Ch
                           "first, as in the table above.")
 
 
-# --- Exercise 2: decoder self-attention mask -------------------------------------------------
-def _decoder_mask(tgt, pad_id=0):
+# --- Exercise 2: a prefix-LM mask ----------------------------------------------------------
+def _prefix_lm_mask(tgt, prefix_len, pad_id=0):
     t = tgt.shape[1]
-    return torch.ones(t, t, dtype=torch.bool).tril()[None] & (tgt != pad_id)[:, None, :]
+    pos = torch.arange(t)
+    causal = pos[None, :] <= pos[:, None]  # (T, T): key j <= query i
+    in_prefix = pos[None, None, :] < prefix_len[:, None, None]  # (B, 1, T): key j in the prefix
+    return (causal[None] | in_prefix) & (tgt != pad_id)[:, None, :]
 
 
-def check_decoder_mask(fn: Callable[..., torch.Tensor]) -> CheckResult:
-    """Exercise 2: (B, T, T) bool, causal AND key-not-padding."""
+def check_prefix_lm_mask(fn: Callable[..., torch.Tensor]) -> CheckResult:
+    """Exercise 2: (B, T, T) bool, prefix keys visible to every query, causal after, no padding."""
     cases = [
-        Case(args=(torch.tensor([[1, 5, 6]]),), label="one sequence, no padding"),
-        Case(args=(torch.tensor([[1, 5, 6, 0, 0], [1, 7, 8, 9, 2]]),),
-             label="two sequences, the first padded with 0"),
-        Case(args=(torch.tensor([[1, 4, 3, 3], [1, 3, 3, 3]]),), kwargs={"pad_id": 3},
-             label="pad_id=3"),
-        Case(args=(torch.randint(0, 4, (3, 9), generator=_gen(7)),), label="random (3, 9)"),
+        Case(args=(torch.tensor([[5, 6, 7, 8]]), torch.tensor([2])),
+             label="one sequence of 4, prefix 2"),
+        Case(args=(torch.tensor([[5, 6, 7, 8, 0, 0], [5, 6, 7, 8, 9, 4]]), torch.tensor([3, 1])),
+             label="two sequences, prefixes 3 and 1, the first padded with 0"),
+        Case(args=(torch.tensor([[1, 4, 3, 3], [1, 3, 3, 3]]), torch.tensor([0, 4])),
+             kwargs={"pad_id": 3}, label="prefix 0 (plain causal) and 4 (all prefix), pad_id=3"),
+        Case(args=(torch.randint(1, 6, (3, 9), generator=_gen(7)), torch.tensor([4, 0, 9])),
+             label="random (3, 9), prefixes 4, 0, 9"),
     ]
-    return run_check("Exercise 2 · decoder_mask", fn, cases, reference=_decoder_mask,
-                     hint="torch.tril(torch.ones(T, T, dtype=torch.bool)) is the causal part; "
-                          "(tgt != pad_id)[:, None, :] marks real keys for every query; "
-                          "combine with &.")
+    return run_check("Exercise 2 · prefix_lm_mask", fn, cases, reference=_prefix_lm_mask,
+                     hint="a key is visible if it is not padding AND (it is not in the future "
+                          "OR it is in the prefix). The prefix length differs per sequence, so "
+                          "that condition needs a batch axis; a prefix query must not see the "
+                          "tokens generated after the prefix.")
 
 
 # --- Exercise 3: an LSTM cell from its equations ---------------------------------------------
@@ -117,6 +124,9 @@ def check_masked_softmax(fn: Callable[..., torch.Tensor]) -> CheckResult:
              label="causal mask broadcast over (2, 3) batch x heads"),
         Case(args=(torch.randn(3, 3, generator=g) * 4, no_first),
              label="row 1 has no allowed key at all"),
+        Case(args=(torch.tensor([[0.0, 1.0, 120.0], [95.0, 96.0, 0.0]]),
+                   torch.tensor([[True, True, False], [True, True, True]])),
+             label="a huge score on a masked key; large allowed scores"),
         Case(args=(torch.randn(2, 4, 6, generator=g) * 30,
                    torch.arange(6)[None, None, :] < torch.tensor([6, 0])[:, None, None]),
              label="large scores; sequence 2 is all padding"),
@@ -160,21 +170,34 @@ def check_layer_norm(fn: Callable[..., torch.Tensor]) -> CheckResult:
 
 # --- Exercise 6 (experiment): does a wider summary vector remove the bottleneck? -------------
 def check_bottleneck_experiment(fn: Callable[[], dict[str, float]], *, narrow: str, wide: str,
-                                attention: str, min_gap: float = 0.3) -> CheckResult:
+                                attention: str, measured: dict[str, float] | None = None,
+                                min_gap: float = 0.3) -> CheckResult:
     """Exercise 6: long-string reversal accuracy of a narrow and a wide no-attention GRU
     and of the narrow GRU with attention (``fn()`` runs the experiment, returns them).
 
-    The effect to see: the attention model beats even the wide no-attention model on long
-    strings by at least ``min_gap`` -- width alone does not remove the bottleneck.
+    ``measured`` holds the notebook's own numbers for the two narrow models (the answer must
+    report those, not other ones). The effect to see: the attention model beats even the wide
+    no-attention model on long strings by at least ``min_gap``.
     """
     def check(out: object) -> tuple[bool, str]:
         want = f"a dict with keys {narrow!r}, {wide!r}, {attention!r} and accuracies in [0, 1]"
         if not isinstance(out, dict) or not {narrow, wide, attention} <= set(out):
             return False, want
-        values = [out[k] for k in (narrow, wide, attention)]
-        if not all(isinstance(v, (int, float)) and 0.0 <= float(v) <= 1.0 for v in values):
+        try:
+            values = {k: float(out[k]) for k in (narrow, wide, attention)}
+        except (TypeError, ValueError):
+            return False, want + " (convert tensors / numpy numbers with float())"
+        if not all(0.0 <= v <= 1.0 for v in values.values()):
             return False, want
-        gap = float(out[attention]) - float(out[wide])
+        for key, value in (measured or {}).items():
+            if abs(values[key] - float(value)) > 1e-6:
+                return False, (f"{key!r} = {float(value):.3f}, the notebook's own measurement on "
+                               f"long strings (got {values[key]:.3f})")
+        if out[wide] is out[narrow] or (values[wide] == values[narrow]
+                                        and measured is None):
+            return False, "a wide model trained separately (the two no-attention numbers are " \
+                          "the same object)"
+        gap = values[attention] - values[wide]
         return gap >= min_gap, (f"{attention} ahead of {wide} by >= {min_gap} on long strings "
                                 f"(measured gap {gap:+.3f})")
 

@@ -97,8 +97,8 @@ _DYADIC = torch.tensor([0.5, 0.25, 0.125, 0.0625, 0.0625])
 
 def check_top_p_filter(fn: Callable) -> CheckResult:
     """Exercise 4: keep the smallest set of most likely tokens with probability >= p."""
-    probs = torch.tensor([0.5, 0.05, 0.25, 0.15, 0.05])
-    cases = [Case(args=(probs.log(), 0.6), label="probs [0.5, 0.05, 0.25, 0.15, 0.05], p=0.6"),
+    probs = torch.tensor([0.5, 0.04, 0.25, 0.15, 0.06])  # no ties: any correct sort order agrees
+    cases = [Case(args=(probs.log(), 0.6), label="probs [0.5, 0.04, 0.25, 0.15, 0.06], p=0.6"),
              Case(args=(probs.log(), 0.45), label="same probs, p=0.45 (top token alone)"),
              Case(args=(probs.log(), 0.93), label="same probs, p=0.93"),
              Case(args=(_logits(6, 12), 0.9)), Case(args=(_logits(7, 3, 40), 0.5)),
@@ -166,16 +166,17 @@ def check_perplexity(fn: Callable) -> CheckResult:
                           "returned as a Python float.")
 
 
-# -- Exercise 7 (experiment): temperature -------------------------------------------------
-def check_temperature_experiment(fn: Callable, *, low: float, high: float) -> CheckResult:
-    """Exercise 7: ``fn()`` -> {T: (distinct-2, self-perplexity)} for a low and a high T.
+# -- Exercise 7 (experiment): the repetition penalty under greedy decoding --------------------
+def check_penalty_experiment(fn: Callable, *, low: float, high: float) -> CheckResult:
+    """Exercise 7: ``fn()`` -> {penalty: (distinct-2, self-perplexity)} for a low and a high
+    repetition penalty, greedy decoding.
 
-    The effect to see: both rise with the temperature (more diverse text that the model
-    itself finds less likely).
+    The effect to see: both rise with the penalty (fewer repeated word pairs, but text that the
+    model itself finds less likely -- the penalty overrides its preferences).
     """
     def check(out: object) -> tuple[bool, str]:
         want = (f"a dict {{{low}: (distinct-2, perplexity), {high}: (...)}} with distinct-2 in "
-                f"[0, 1], perplexity >= 1, and both larger at T={high}")
+                f"[0, 1], perplexity >= 1, and both larger at penalty {high}")
         if not isinstance(out, dict) or not {low, high} <= set(out):
             return False, want
         try:
@@ -186,7 +187,8 @@ def check_temperature_experiment(fn: Callable, *, low: float, high: float) -> Ch
             return False, want
         return d_hi > d_lo and p_hi > p_lo, want + f" (got {out})"
 
-    return run_check("Exercise 7 · temperature experiment", fn,
-                     [Case(check=check, label=f"your measurements at T={low} and T={high}")],
-                     hint="sample every prompt once at each temperature with the same seed "
-                          "(sampled(...)), then continuation_stats gives both numbers.")
+    return run_check("Exercise 7 · repetition-penalty experiment", fn,
+                     [Case(check=check, label=f"your measurements at penalty {low} and {high}")],
+                     hint="decode every prompt greedily with each penalty (continue_all with "
+                          "gen.greedy_search(..., repetition_penalty=...)), then "
+                          "continuation_stats gives both numbers.")

@@ -118,7 +118,10 @@ class DecodingExplorer(FigureExplorer):
         """Append the token the current mode picks next to the prompt, and redraw."""
         values = self.values()
         ids = self.encode(values["prompt"])
-        new = self._continue(ids, 1, values)
+        if values["mode"] == "beam":  # the first token of the best *whole* beam, as displayed
+            new = self._continue(ids, self.max_new_tokens, values)[:1]
+        else:
+            new = self._continue(ids, 1, values)
         ids = ids + new
         text = self.tokenizer.decode(ids[1:] if self.start_with_eos else ids)
         self._stepped = (text, ids)
@@ -133,6 +136,10 @@ class DecodingExplorer(FigureExplorer):
 
         if self._stepped is not None and self._stepped[0] != prompt:
             self._stepped = None  # the learner typed a new prompt
+        for name in ("temperature", "top_k", "top_p"):  # grey out what this mode ignores
+            self.controls[name].disabled = mode != "sample"
+        self.controls["repetition_penalty"].disabled = mode == "beam"
+        self.controls["num_beams"].disabled = mode != "beam"
         ids = self.ids = self.encode(prompt)
         logits = next_token_logits(self.model, ids)[0]
         if repetition_penalty != 1.0 and mode != "beam":
