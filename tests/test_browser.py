@@ -188,6 +188,7 @@ CHAPTER_WIDGETS: list[tuple[str, str, str, int]] = [
     ("03_bert_mlm.ipynb", "course-attention-explorer", "dropdown:1:head 1", 6),
     ("04_vit.ipynb", "course-vit-attention-explorer", "dropdown:1:rollout (all layers)", 5),
     ("09_optimizers_schedules.ipynb", "course-lr-explorer", "slider:1", 7),
+    ("11_imdb_project.ipynb", "course-attention-explorer", "dropdown:1:head 1", 5),
 ]
 
 

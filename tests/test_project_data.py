@@ -38,11 +38,15 @@ def test_stratified_split_is_disjoint_complete_and_stratified():
         pdata.stratified_split(strata, (0.5, 0.5, 0.5))
 
 
-def test_prepare_corpus_on_the_reviews():
-    corpus = pdata.prepare_corpus("reviews", n_examples=400, seed=0)
-    assert corpus.report["used"] == 400
+def test_prepare_corpus_keeps_the_official_test_split():
+    corpus = pdata.prepare_corpus("reviews", n_examples=400, seed=0, val_fraction=0.15)
     sizes = {s: len(corpus.split(s)) for s in ("train", "validation", "test")}
-    assert sizes == {"train": 280, "validation": 60, "test": 60}
+    assert sizes["train"] == 340 and sizes["validation"] == 60
+    assert sizes["test"] + corpus.report["duplicates_exact"] + corpus.report["duplicates_near"] >= 3000 - 10
+    assert (corpus.table.loc[corpus.table["split"] == "test", "origin"] == "test").all()
+    assert not (corpus.table.loc[corpus.table["split"] != "test", "origin"] == "test").any()
     for s in sizes:
         assert corpus.split(s)["label"].mean() == pytest.approx(0.5, abs=0.02)
+    keys = {pdata.near_duplicate_key(t) for t in corpus.table["text"]}
+    assert len(keys) == len(corpus.table)  # no near duplicates within or across splits
     assert pdata.length_stats(corpus.table["text"])["max"] > 0

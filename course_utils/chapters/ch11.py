@@ -12,20 +12,22 @@ class Ch11Sizes:
     """Chapter 11: data, baselines, the training script's runs, evaluation, compression."""
 
     source: str  # "reviews" (offline course corpus) or "stanfordnlp/imdb" (Hub)
-    n_examples: int  # labelled examples kept after de-duplication (0 = all)
+    n_examples: int  # train + validation pool kept after de-duplication (0 = all; test never cut)
     tfidf_max_ngram: tuple[int, ...]  # n-gram orders of the TF-IDF sweep (1..n)
     tfidf_cs: tuple[float, ...]  # inverse regularisation strengths C swept on validation
     tokenizer: str  # tokenizer of the from-scratch model ("course-encoder" or a Hub id)
-    max_len: int  # tokens per review (left truncation keeps the verdict at the end)
+    max_len: int  # tokens per review (left truncation keeps the end, where the verdict is)
     batch_size: int  # reviews per optimizer step (global, all processes)
     scratch_width: int  # from-scratch Transformer: d_model
     scratch_layers: int
     scratch_heads: int
     scratch_steps: int
     scratch_lr: float
+    scratch_pooling: str  # "cls" or "mean" (chosen on validation in development runs)
     pretrained: tuple[str, ...]  # encoders fine-tuned ("course-encoder" or Hub ids)
     finetune_steps: int
     finetune_lr: float
+    finetune_pooling: str  # pooling of the course encoder's head (Hub models use their own)
     warmup_frac: float  # share of the steps spent in linear warmup
     eval_every: int  # steps between validations (and best-checkpoint checks)
     resume_steps: int  # the interrupted/resumed demo run
@@ -51,9 +53,10 @@ CHAPTER = ChapterSpec(
     sizes=dict(
         quick=Ch11Sizes(source="reviews", n_examples=0, tfidf_max_ngram=(1, 2, 3),
                         tfidf_cs=(1.0, 3.0, 10.0, 30.0, 100.0), tokenizer="course-encoder",
-                        max_len=64, batch_size=32, scratch_width=64, scratch_layers=2,
+                        max_len=32, batch_size=32, scratch_width=64, scratch_layers=2,
                         scratch_heads=4, scratch_steps=600, scratch_lr=2e-3,
-                        pretrained=("course-encoder",), finetune_steps=200, finetune_lr=1e-3,
+                        scratch_pooling="cls", pretrained=("course-encoder",),
+                        finetune_steps=200, finetune_lr=1e-3, finetune_pooling="mean",
                         warmup_frac=0.1, eval_every=100, resume_steps=40, resume_every=10,
                         resume_kill_at=20, ddp_steps=20, student_width=32, student_layers=1,
                         student_steps=200, kd_temperature=2.0, kd_alpha=0.5,
@@ -63,10 +66,10 @@ CHAPTER = ChapterSpec(
                        tfidf_cs=(0.3, 1.0, 3.0, 10.0, 30.0, 100.0),
                        tokenizer="google-bert/bert-base-uncased", max_len=256, batch_size=32,
                        scratch_width=256, scratch_layers=4, scratch_heads=4, scratch_steps=6000,
-                       scratch_lr=5e-4,
+                       scratch_lr=5e-4, scratch_pooling="cls",
                        pretrained=("google-bert/bert-base-uncased",
                                    "distilbert/distilbert-base-uncased"),
-                       finetune_steps=3000, finetune_lr=2e-5, warmup_frac=0.1, eval_every=500,
+                       finetune_steps=3000, finetune_lr=2e-5, finetune_pooling="mean", warmup_frac=0.1, eval_every=500,
                        resume_steps=60, resume_every=20, resume_kill_at=20, ddp_steps=40,
                        student_width=128, student_layers=2, student_steps=2000,
                        kd_temperature=2.0, kd_alpha=0.5, latency_repeats=50,
@@ -79,8 +82,10 @@ CHAPTER = ChapterSpec(
                "killed + resumed run ends with the uninterrupted run's weights and metrics"),
         Target("ddp_2proc_ok", "==", True,
                "the script runs under torchrun with 2 processes and their weights stay equal"),
-        Target("dynamic_int8_size_ratio", "<=", 0.6,
-               "dynamic int8 model at most 60 % of the fp32 size on disk"),
+        Target("dynamic_int8_size_ratio", "<=", 0.9,
+               "dynamic int8 model smaller on disk (Linear weights int8; embeddings stay fp32)"),
+        Target("dynamic_int8_test_acc_drop", "<=", 0.01,
+               "dynamic int8 within 1 point of the fp32 model's test accuracy"),
         Target("hub_finetune_val_acc", ">=", 0.0, "the Hub fine-tuning branch ran",
                profiles=("smoke",)),
         Target("test_acc", ">=", 0.0, "the Hub IMDB data went through the whole pipeline",

@@ -1,9 +1,10 @@
 """Data for the sentiment project: one loader for IMDB and the offline reviews, cleaning,
-duplicate removal, length statistics and a stratified train/validation/test split.
+duplicate removal, length statistics and stratified splits.
 
 The chapter's rule: every later choice is made on *validation*; *test* is read once, at
-the end. ``split_corpus`` therefore returns three disjoint index sets, stratified so that
-each split has the same label (and, for the reviews, ``hard``) proportions.
+the end. ``prepare_corpus`` keeps the dataset's own test split and carves a stratified
+validation split out of the rest; ``stratified_split`` is the three-way split for data
+that comes without a test split.
 """
 
 from __future__ import annotations
@@ -155,35 +156,48 @@ class Corpus:
         return self.table[self.table["split"] == name].reset_index(drop=True)
 
 
-def prepare_corpus(source: str, n_examples: int = 0, seed: int = 0,
-                   fractions: tuple[float, float, float] = (0.7, 0.15, 0.15)) -> Corpus:
-    """load -> clean -> de-duplicate -> (optional stratified subsample) -> stratified split.
+def prepare_corpus(source: str, n_examples: int = 0, seed: int = 0, val_fraction: float = 0.15
+                   ) -> Corpus:
+    """load -> clean -> de-duplicate -> stratified train/validation split; test kept apart.
 
-    ``n_examples`` > 0 keeps a stratified sample of that many examples (quick profile);
-    stratification is by label and, when the source has it, by ``hard``.
+    The dataset's own **test** split stays the test set: for IMDB it is the benchmark
+    everybody reports (25k reviews), for the course reviews it is written with held-out
+    templates, titles and names (new material, like reviews of films released later).
+    Every other labelled example forms the development pool, which is split stratified
+    (by label and, where known, ``hard``) into train and validation. Duplicates are removed
+    within the pool, within test, and *across* them (a test review whose near-duplicate is
+    in the pool is dropped from test). ``n_examples`` > 0 keeps a stratified sample of that
+    many pool examples (quick and smoke profiles); test is never subsampled.
     """
     check_int("n_examples", n_examples, min_value=0)
+    check_float("val_fraction", val_fraction, min_value=0.0, max_value=0.9, min_inclusive=False)
     raw = load_corpus(source, seed=seed)
     cleaned = raw["text"].map(clean_text)
     report: dict[str, Any] = {"loaded": len(raw), "changed_by_cleaning": int((cleaned != raw["text"]).sum()),
                               "with_html": int(raw["text"].str.contains("<br", regex=False).sum())}
-    table = raw.assign(text=cleaned)
+    # pool first, then test: the first copy is kept, so test loses its duplicates of the pool
+    order = np.argsort((raw["origin"] == "test").to_numpy(), kind="stable")
+    table = raw.assign(text=cleaned).iloc[order].reset_index(drop=True)
     keep, dups = deduplicate(table["text"].tolist(), table["label"].tolist())
     report.update({f"duplicates_{k}": v for k, v in dups.items()})
     table = table.iloc[keep].reset_index(drop=True)
     report["after_dedup"] = len(table)
-    strata = table["label"].astype(str) + "/" + table["hard"].astype(str)
-    if 0 < n_examples < len(table):
-        from sklearn.model_selection import train_test_split
+    is_test = (table["origin"] == "test").to_numpy()
+    test, pool = table[is_test], table[~is_test].reset_index(drop=True)
+    strata = (pool["label"].astype(str) + "/" + pool["hard"].astype(str)).to_numpy()
+    from sklearn.model_selection import train_test_split
 
-        chosen, _ = train_test_split(np.arange(len(table)), train_size=n_examples,
+    if 0 < n_examples < len(pool):
+        chosen, _ = train_test_split(np.arange(len(pool)), train_size=n_examples,
                                      random_state=seed, stratify=strata)
-        table = table.iloc[np.sort(chosen)].reset_index(drop=True)
-        strata = strata.iloc[np.sort(chosen)].reset_index(drop=True)
+        chosen = np.sort(chosen)
+        pool, strata = pool.iloc[chosen].reset_index(drop=True), strata[chosen]
+    train_idx, val_idx = train_test_split(np.arange(len(pool)), test_size=val_fraction,
+                                          random_state=seed, stratify=strata)
+    pool["split"] = "train"
+    pool.loc[val_idx, "split"] = "validation"
+    table = pd.concat([pool, test.assign(split="test")], ignore_index=True)
     report["used"] = len(table)
-    table["split"] = ""
-    for name, idx in stratified_split(strata.tolist(), fractions, seed).items():
-        table.loc[idx, "split"] = name
     return Corpus(source, table, report)
 
 
