@@ -56,7 +56,7 @@ CHAPTER = ChapterSpec(
                         max_len=32, batch_size=32, scratch_width=64, scratch_layers=2,
                         scratch_heads=4, scratch_steps=600, scratch_lr=2e-3,
                         scratch_pooling="cls", pretrained=("course-encoder",),
-                        finetune_steps=200, finetune_lr=1e-3, finetune_pooling="mean",
+                        finetune_steps=150, finetune_lr=1e-3, finetune_pooling="mean",
                         warmup_frac=0.1, eval_every=100, resume_steps=40, resume_every=10,
                         resume_kill_at=20, ddp_steps=20, student_width=32, student_layers=1,
                         student_steps=200, kd_temperature=2.0, kd_alpha=0.5,

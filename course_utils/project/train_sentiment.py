@@ -266,7 +266,6 @@ def train(cfg: argparse.Namespace) -> dict[str, Any]:
     """Run (or resume) one training; returns the final metrics (also in metrics.json)."""
     from tqdm.auto import tqdm
 
-    from course_utils.data import REVIEW_LABELS  # noqa: F401  (labels: 0 negative, 1 positive)
     from course_utils.optim import decay_param_groups
     from course_utils.project.data import read_split
     from course_utils.runtime import choose_precision, get_device
@@ -326,8 +325,9 @@ def train(cfg: argparse.Namespace) -> dict[str, Any]:
         step, best, history = state["step"], state["best"], state["history"]
         restore_rng_state(state["rng"][rank])
         if rank == 0:
-            _emit(f"resumed from {last_path} at step {step} (best val acc {best['accuracy']:.4f} "
-                  f"at step {best['step']})")
+            so_far = (f"best val acc {best['accuracy']:.4f} at step {best['step']}" if best["step"]
+                      else "no validation yet")
+            _emit(f"resumed from {last_path} at step {step} ({so_far})")
 
     def checkpoint(path: Path) -> None:
         rngs = [capture_rng_state()]
