@@ -182,6 +182,8 @@ def test_chapter00_runs_in_jupyterlab_and_its_widget_responds(lab, browser):
 
 
 # (student notebook, widget CSS class, action that must change the drawing, exercise stubs)
+# One row per kind of widget (each row runs a whole chapter in JupyterLab): chapter 11 reuses
+# the attention explorer that chapters 01 and 03 already exercise here.
 CHAPTER_WIDGETS: list[tuple[str, str, str, int]] = [
     ("01_seq2seq_attention.ipynb", "course-attention-explorer", "dropdown:1:head 1", 6),
     ("02_gpt_generation.ipynb", "course-decoding-explorer", "slider:0", 7),
