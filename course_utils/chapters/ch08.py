@@ -66,7 +66,7 @@ CHAPTER = ChapterSpec(
                         epsilons=(0.0, 0.05, 0.1, 0.15, 0.2, 0.3), pgd_steps=10,
                         adv_eps=0.1, adv_width=16, adv_steps=200, adv_seeds=(0, 1, 2),
                         text_max_len=40, text_train=2000, text_val=200, text_test=400,
-                        text_steps=100, text_batch=16, text_lr=9e-4, text_eps=0.1,
+                        text_steps=100, text_batch=16, text_lr=9e-4, text_eps=0.05,
                         text_pgd_steps=3),
         full=Ch08Sizes(dataset="cifar10", width=64, n_blocks=3, lr=1e-3, sup_lr=3e-3, weight_decay=1e-4,
                        pair_steps=1000, pair_batch=256, margin=1.0, simclr_batch=512,
@@ -78,7 +78,7 @@ CHAPTER = ChapterSpec(
                        pgd_steps=10, adv_eps=8 / 255, adv_width=32, adv_steps=4000,
                        adv_seeds=(0, 1, 2), text_max_len=64, text_train=18000,
                        text_val=2000, text_test=3000, text_steps=1500, text_batch=32,
-                       text_lr=5e-4, text_eps=0.1, text_pgd_steps=10),
+                       text_lr=5e-4, text_eps=0.05, text_pgd_steps=10),
     ),
     targets=(
         Target("cifar10_from_hub", "==", True, "the CIFAR-10 (Hub) branch ran",

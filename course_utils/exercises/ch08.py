@@ -16,7 +16,7 @@ from course_utils import adversarial as adv
 from course_utils import contrastive as cl
 from course_utils.checking import Case, CheckResult, explain_mismatch, run_check
 
-__all__ = ["check_margin_loss", "check_nt_xent", "check_fgsm", "check_pgd_step",
+__all__ = ["check_margin_loss", "check_info_nce_queue", "check_targeted_fgsm", "check_pgd_step",
            "check_fgm_perturbation", "check_adv_training_experiment"]
 
 
@@ -51,112 +51,135 @@ def _tensor_check(right: torch.Tensor, mistakes: Mapping[str, torch.Tensor], ato
         reason = explain_mismatch(got_cmp.detach(), right, atol, 1e-4) or "values differ"
         likely = [name for name, value in mistakes.items() if _close(got_cmp, value, atol)]
         if likely:
-            reason += f"; that is what you get when {likely[0]}"
+            reason += "; that is what you get when " + ", or when ".join(likely)
         return False, f"{shown}\n   what differs: {reason}"
 
     return check
 
 
-# --- Exercise 1: margin loss --------------------------------------------------------------
-def _margin_mistakes(z1, z2, same, margin) -> dict[str, torch.Tensor]:
-    d = (z1 - z2).norm(dim=1)
-    y = same.float()
+# --- Exercise 1: margin loss over every pair of a batch --------------------------------
+def margin_loss_all_pairs(z: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
+    """The reference: the margin loss averaged over the N(N-1)/2 pairs i < j of a batch."""
+    i, j = torch.triu_indices(len(z), len(z), offset=1)
+    return cl.margin_contrastive_loss(z[i], z[j], (labels[i] == labels[j]).long(), margin)
+
+
+def _margin_mistakes(z, labels, margin) -> dict[str, torch.Tensor]:
+    d = torch.cdist(z.double(), z.double())
+    same = (labels[:, None] == labels[None, :]).double()
+    terms = same * d ** 2 + (1 - same) * F.relu(margin - d) ** 2
+    upper = torch.triu(torch.ones_like(d, dtype=torch.bool), diagonal=1)
+    n = len(z)
     return {
-        "the roles of same = 1 and same = 0 are swapped":
-            ((1 - y) * d ** 2 + y * F.relu(margin - d) ** 2).mean(),
-        "the hinge max(0, m - d) is not squared": (y * d ** 2 + (1 - y) * F.relu(margin - d)).mean(),
+        "each example is also paired with itself (the diagonal is included)": terms.mean(),
+        "the roles of same and different labels are swapped":
+            ((1 - same) * d ** 2 + same * F.relu(margin - d) ** 2)[upper].mean(),
+        "the hinge max(0, m - d) is not squared":
+            (same * d ** 2 + (1 - same) * F.relu(margin - d))[upper].mean(),
         "the hinge uses d² instead of d, max(0, m - d²)²":
-            (y * d ** 2 + (1 - y) * F.relu(margin - d ** 2) ** 2).mean(),
-        "the pairs are summed, not averaged": (y * d ** 2 + (1 - y) * F.relu(margin - d) ** 2).sum(),
-        "the similar pairs use d, not d²": (y * d + (1 - y) * F.relu(margin - d) ** 2).mean(),
+            (same * d ** 2 + (1 - same) * F.relu(margin - d ** 2) ** 2)[upper].mean(),
+        "the pairs are summed, not averaged": terms[upper].sum(),
+        "the sum over pairs is divided by N, not by the number of pairs": terms[upper].sum() / n,
     }
 
 
 def check_margin_loss(fn: Callable[..., torch.Tensor]) -> CheckResult:
-    """Exercise 1: mean of same·d² + (1 − same)·max(0, m − d)²."""
+    """Exercise 1: the margin loss over every pair (i < j) of a labelled batch."""
     cases = []
     settings = [(6, 4, 1.0, 0.5), (10, 8, 2.0, 0.6), (8, 3, 0.5, 0.3), (5, 16, 5.0, 1.0)]
     for i, (n, dim, margin, scale) in enumerate(settings):
-        z1, z2 = _randn(n, dim, seed=2 * i, scale=scale), _randn(n, dim, seed=2 * i + 1, scale=scale)
-        same = torch.tensor([k % 2 for k in range(n)])
-        right = cl.margin_contrastive_loss(z1, z2, same, margin)
-        cases.append(Case(args=(z1, z2, same, margin),
-                          check=_tensor_check(right, _margin_mistakes(z1, z2, same, margin)),
-                          label=f"{n} pairs of {dim}-d vectors, margin {margin}"))
-    z = _randn(4, 5, seed=9)
-    cases.append(Case(args=(z, z.clone(), torch.ones(4, dtype=torch.long), 1.0),
+        z = _randn(n, dim, seed=2 * i, scale=scale)
+        labels = torch.randint(0, 3, (n,), generator=torch.Generator().manual_seed(100 + i))
+        right = margin_loss_all_pairs(z, labels, margin)
+        cases.append(Case(args=(z, labels, margin),
+                          check=_tensor_check(right, _margin_mistakes(z, labels, margin)),
+                          label=f"{n} embeddings of size {dim}, labels {labels.tolist()}, "
+                                f"margin {margin}"))
+    z = _randn(1, 5, seed=9).repeat(4, 1)
+    cases.append(Case(args=(z, torch.zeros(4, dtype=torch.long), 1.0),
                       check=_tensor_check(torch.tensor(0.0), {}),
-                      label="identical similar pairs (must be 0)"))
-    return run_check("Exercise 1 · margin loss", fn, cases, inputs_unchanged=True,
-                     hint="similar pairs pay their squared distance; dissimilar pairs pay only "
-                          "while closer than the margin (the squared shortfall); average.")
+                      label="4 identical embeddings, all the same label (must be 0)"))
+    return run_check("Exercise 1 · margin loss over all pairs", fn, cases, inputs_unchanged=True,
+                     hint="first the N x N distance matrix and an N x N 'same label' matrix; then "
+                          "keep each unordered pair once (no example with itself) and average.")
 
 
-# --- Exercise 2: NT-Xent --------------------------------------------------------------------
-def _nt_xent_mistakes(z1, z2, t) -> dict[str, torch.Tensor]:
-    n = len(z1)
-    zn = F.normalize(torch.cat([z1, z2]), dim=1)
-    pos = torch.cat([torch.arange(n, 2 * n), torch.arange(n)])
-    eye = torch.eye(2 * n, dtype=torch.bool)
-    raw = torch.cat([z1, z2])
-    a, b = F.normalize(z1, dim=1), F.normalize(z2, dim=1)
+# --- Exercise 2: InfoNCE with a queue of negatives (MoCo) ---------------------------------
+def info_nce_queue(q: torch.Tensor, k: torch.Tensor, queue: torch.Tensor, temperature: float
+                   ) -> torch.Tensor:
+    """The reference: query i's positive is key i; its negatives are the queue's K entries."""
+    q, k, queue = F.normalize(q, dim=1), F.normalize(k, dim=1), F.normalize(queue, dim=1)
+    logits = torch.cat([(q * k).sum(1, keepdim=True), q @ queue.T], dim=1) / temperature
+    return F.cross_entropy(logits, torch.zeros(len(q), dtype=torch.long))
+
+
+def _queue_mistakes(q, k, queue, t) -> dict[str, torch.Tensor]:
+    qn, kn, un = F.normalize(q, dim=1), F.normalize(k, dim=1), F.normalize(queue, dim=1)
+    zeros = torch.zeros(len(q), dtype=torch.long)
+    pos = (qn * kn).sum(1, keepdim=True)
     return {
-        "the embeddings are not L2-normalised (dot products instead of cosines)":
-            F.cross_entropy((raw @ raw.T / t).masked_fill(eye, float("-inf")), pos),
-        "an example's similarity with itself is not masked out":
-            F.cross_entropy(zn @ zn.T / t, pos),
-        "only the first view's N rows are averaged (not symmetric)":
-            F.cross_entropy((zn @ zn.T / t).masked_fill(eye, float("-inf"))[:n], pos[:n]),
-        "the similarities are not divided by the temperature":
-            F.cross_entropy((zn @ zn.T).masked_fill(eye, float("-inf")), pos),
-        "the negatives are only the other view's N - 1 images (InfoNCE z1 -> z2)":
-            F.cross_entropy(a @ b.T / t, torch.arange(n)),
+        "the vectors are not L2-normalised (dot products instead of cosines)":
+            F.cross_entropy(torch.cat([(q * k).sum(1, keepdim=True), q @ queue.T], 1) / t, zeros),
+        "the logits are not divided by the temperature":
+            F.cross_entropy(torch.cat([pos, qn @ un.T], 1), zeros),
+        "the other keys of the batch are used as negatives as well (q @ k.T), not only the queue":
+            F.cross_entropy(torch.cat([qn @ kn.T, qn @ un.T], 1) / t, torch.arange(len(q))),
+        "the positive is left out of the softmax's denominator":
+            (-(pos.squeeze(1) / t) + torch.logsumexp(qn @ un.T / t, dim=1)).mean(),
     }
 
 
-def check_nt_xent(fn: Callable[..., torch.Tensor]) -> CheckResult:
-    """Exercise 2: NT-Xent over the 2N views."""
+def check_info_nce_queue(fn: Callable[..., torch.Tensor]) -> CheckResult:
+    """Exercise 2: MoCo's InfoNCE -- one positive key per query, K negatives from a queue."""
     cases = []
-    for i, (n, dim, t) in enumerate([(4, 8, 0.5), (8, 16, 0.1), (6, 4, 1.0), (16, 32, 0.2)]):
-        z1, z2 = _randn(n, dim, seed=3 * i), _randn(n, dim, seed=3 * i + 1, scale=2.0)
-        right = cl.nt_xent(z1, z2, t)
-        cases.append(Case(args=(z1, z2, t), check=_tensor_check(right, _nt_xent_mistakes(z1, z2, t)),
-                          label=f"{n} pairs of {dim}-d vectors, temperature {t}"))
-    z = _randn(5, 6, seed=50)
-    cases.append(Case(args=(z, 3.0 * z, 0.5), check=_tensor_check(cl.nt_xent(z, 3.0 * z, 0.5),
-                                                                    _nt_xent_mistakes(z, 3 * z, 0.5)),
-                      label="z2 = 3 * z1 (scaled copies: cosine similarity 1)"))
-    return run_check("Exercise 2 · NT-Xent", fn, cases, inputs_unchanged=True,
-                     hint="stack the 2N views and L2-normalise them; all pairwise cosines / "
-                          "temperature; remove each view's similarity with itself; view i's "
-                          "target is its partner (i + N or i - N); cross-entropy over all 2N.")
+    for i, (n, k_neg, dim, t) in enumerate([(4, 6, 8, 0.2), (8, 32, 16, 0.07), (3, 5, 4, 1.0),
+                                            (6, 10, 5, 0.5)]):
+        q, k = _randn(n, dim, seed=3 * i), _randn(n, dim, seed=3 * i + 1, scale=2.0)
+        queue = _randn(k_neg, dim, seed=3 * i + 2)
+        cases.append(Case(args=(q, k, queue, t),
+                          check=_tensor_check(info_nce_queue(q, k, queue, t),
+                                              _queue_mistakes(q, k, queue, t)),
+                          label=f"{n} queries/keys of size {dim}, a queue of {k_neg}, "
+                                f"temperature {t}"))
+    return run_check("Exercise 2 · InfoNCE with a queue", fn, cases, inputs_unchanged=True,
+                     hint="cosine of each query with its own key (one logit) and with every queue "
+                          "entry (K logits); divide by the temperature; the positive sits in "
+                          "column 0 of a (K + 1)-way cross-entropy.")
 
 
-# --- Exercise 3: FGSM -------------------------------------------------------------------
+# --- Exercise 3: targeted FGSM ------------------------------------------------------------
 def _attack_model(seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.Tanh(), nn.Linear(32, 10))
     return model.eval()
 
 
-def _fgsm_mistakes(model, x, y, eps) -> dict[str, torch.Tensor]:
-    grad = adv.input_gradient(model, x, y)
+def targeted_fgsm(model: nn.Module, x: torch.Tensor, target: torch.Tensor, eps: float
+                  ) -> torch.Tensor:
+    """The reference: one signed step *down* the cross-entropy towards ``target``."""
+    grad = adv.input_gradient(model, x, target)
+    return (x - eps * grad.sign()).clamp(0, 1).detach()
+
+
+def _fgsm_mistakes(model, x, target, eps) -> dict[str, torch.Tensor]:
+    grad = adv.input_gradient(model, x, target)
     return {
-        "the step goes down the loss (x - eps * sign(grad))": (x - eps * grad.sign()).clamp(0, 1),
-        "the result is not clipped to [0, 1]": x + eps * grad.sign(),
-        "the raw gradient is used instead of its sign": (x + eps * grad).clamp(0, 1),
+        "the step goes up the target's loss (the untargeted direction, x + eps * sign)":
+            (x + eps * grad.sign()).clamp(0, 1),
+        "the result is not clipped to [0, 1]": x - eps * grad.sign(),
+        "the raw gradient is used instead of its sign": (x - eps * grad).clamp(0, 1),
     }
 
 
-def check_fgsm(fn: Callable[..., torch.Tensor]) -> CheckResult:
-    """Exercise 3: FGSM on a fixed small classifier; the weights and their grads untouched."""
+def check_targeted_fgsm(fn: Callable[..., torch.Tensor]) -> CheckResult:
+    """Exercise 3: targeted FGSM on a fixed small classifier; weights and grads untouched."""
     cases = []
     for i, (n, eps) in enumerate([(8, 0.1), (16, 0.05), (4, 0.3), (6, 0.0)]):
         model = _attack_model(i)
         x = torch.rand(n, 1, 8, 8, generator=torch.Generator().manual_seed(10 + i))
-        y = torch.randint(0, 10, (n,), generator=torch.Generator().manual_seed(20 + i))
-        right = adv.fgsm(model, x, y, eps)
-        base = _tensor_check(right, _fgsm_mistakes(model, x, y, eps), atol=1e-6)
+        target = torch.randint(0, 10, (n,), generator=torch.Generator().manual_seed(20 + i))
+        right = targeted_fgsm(model, x, target, eps)
+        base = _tensor_check(right, _fgsm_mistakes(model, x, target, eps), atol=1e-6)
         before = [p.detach().clone() for p in model.parameters()]
 
         def check(got, model=model, base=base, before=before):
@@ -170,12 +193,12 @@ def check_fgsm(fn: Callable[..., torch.Tensor]) -> CheckResult:
                 return False, f"{text}\n   what differs: the model's weights changed"
             return True, text
 
-        cases.append(Case(args=(model, x, y, eps), check=check,
-                          label=f"a small MLP, {n} images 1x8x8, eps={eps}"))
-    return run_check("Exercise 3 · FGSM", fn, cases, inputs_unchanged=True,
-                     hint="make a copy of x that requires grad, take the gradient of the "
-                          "cross-entropy with respect to it, step by eps times its sign "
-                          "(uphill), then clip to the valid pixel range.")
+        cases.append(Case(args=(model, x, target, eps), check=check,
+                          label=f"a small MLP, {n} images 1x8x8, targets {target.tolist()}, "
+                                f"eps={eps}"))
+    return run_check("Exercise 3 · targeted FGSM", fn, cases, inputs_unchanged=True,
+                     hint="you want the model to say `target`: make the loss *of the target* "
+                          "smaller. Which way along the sign of its input gradient is that?")
 
 
 # --- Exercise 4: a PGD step -------------------------------------------------------------
