@@ -257,10 +257,10 @@ def linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tens
         raise ValueError(f"{len(train_x)} training features but {len(train_y)} labels")
     if not Cs:
         raise ValueError("Cs must list at least one regularisation strength")
-    mean, std = train_x.mean(0), train_x.std(0).clamp_min(1e-6) if len(train_x) > 1 \
-        else torch.ones(train_x.shape[1])
-    prep = [((x - mean) / std).double().numpy() for x in (train_x, val_x, eval_x)]
-    ys = [y.numpy() for y in (train_y, val_y, eval_y)]
+    mean = train_x.mean(0)
+    std = train_x.std(0).clamp_min(1e-6) if len(train_x) > 1 else torch.ones_like(mean)
+    prep = [((x - mean) / std).detach().double().cpu().numpy() for x in (train_x, val_x, eval_x)]
+    ys = [y.cpu().numpy() for y in (train_y, val_y, eval_y)]
     best = None
     for C in sorted(Cs):
         clf = LogisticRegression(C=C, max_iter=2000)
@@ -280,7 +280,7 @@ def stratified_indices(labels: torch.Tensor, fraction: float, seed: int = 0) -> 
         return torch.arange(len(labels))
     gen = np.random.default_rng(seed)
     keep = []
-    y = labels.numpy()
+    y = labels.cpu().numpy()
     for c in np.unique(y):
         idx = np.flatnonzero(y == c)
         k = max(1, int(round(fraction * len(idx))))
