@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 import re
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -83,7 +84,9 @@ def wordnet() -> Any:
     from nltk.corpus import wordnet as wn
 
     try:
-        wn.ensure_loaded()
+        with warnings.catch_warnings():  # "multilingual functions are not available": no OMW here
+            warnings.filterwarnings("ignore", message=".*multilingual functions.*")
+            wn.ensure_loaded()
     except LookupError as err:
         raise RuntimeError(
             "WordNet is not installed for NLTK. `make setup` installs it offline from the "
@@ -286,8 +289,15 @@ def contextual_replacement(texts: Sequence[str], model: Any, tokenizer: Any, p: 
             choices = [t for t in top if t != original and t not in special
                        and not tokenizer.convert_ids_to_tokens(t).startswith("##")][:top_k]
             ids[position] = rng.choice(choices) if choices else original
-        out.append(tokenizer.decode(ids[1:-1]).replace(" ##", ""))
+        out.append(_tidy(tokenizer.decode(ids[1:-1]).replace(" ##", "")))
     return out
+
+
+def _tidy(text: str) -> str:
+    """Undo WordPiece decoding's spaces around punctuation ("it ' s ." -> "it's.")."""
+    text = re.sub(r" ?' ?", "'", text)
+    text = re.sub(r" ?- ?", "-", text)
+    return re.sub(r" ([.,!?;:)])", r"\1", text)
 
 
 # --- mixup ----------------------------------------------------------------------------------
@@ -359,22 +369,32 @@ class AugmentedDataset(Dataset):
         self.labels = [int(y) for y in labels]
         self.encode, self.augment, self.p_augment, self.seed = encode, augment, p_augment, seed
         self.reads = [0] * len(self.token_lists)
+        self._encoded: dict[int, Any] = {}  # encode(original words), computed once per item
 
     def __len__(self) -> int:
         return len(self.token_lists)
 
-    def words(self, index: int) -> list[str]:
-        """The (possibly augmented) words of item ``index``; counts as a read."""
-        words = self.token_lists[index]
+    def _draw(self, index: int) -> list[str] | None:
+        """The augmented words of this read of ``index``, or None for the original."""
         rng = random.Random(f"{self.seed}:{index}:{self.reads[index]}")
         self.reads[index] += 1
         if self.augment is not None and rng.random() < self.p_augment:
-            words = self.augment(words, rng) or words
-        return words
+            return self.augment(list(self.token_lists[index]), rng) or None
+        return None
+
+    def words(self, index: int) -> list[str]:
+        """The (possibly augmented) words of item ``index``; counts as a read."""
+        new = self._draw(index)
+        return self.token_lists[index] if new is None else new
 
     def __getitem__(self, index: int) -> tuple[Any, int]:
         """``(encode(words), label)`` with freshly augmented words."""
-        return self.encode(self.words(index)), self.labels[index]
+        new = self._draw(index)
+        if new is not None:
+            return self.encode(new), self.labels[index]
+        if index not in self._encoded:
+            self._encoded[index] = self.encode(self.token_lists[index])
+        return self._encoded[index], self.labels[index]
 
 
 def collate_padded(batch: Sequence[tuple[Sequence[int], int]]

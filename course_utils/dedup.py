@@ -3,7 +3,8 @@
 * ``normalize`` + ``exact_duplicates``: hash of the normalised text, groups of equal hashes.
 * ``shingles``: the set of word k-grams of a text.
 * ``minhash_signatures``: for each of ``num_perm`` hash functions h_j(x) = (a_j x + b_j) mod p
-  over the shingles' 32-bit hashes, the minimum; P(two signatures agree at j) = Jaccard.
+  (p = 2^31 - 1, a_j and b_j random below p) over the shingles' hashes, the minimum;
+  P(two signatures agree at j) = Jaccard. All products stay below 2^62: exact in uint64.
 * ``lsh_pairs``: band the signatures (``bands`` x ``rows``); texts that agree on all rows of
   any band become candidate pairs, P = 1 - (1 - J^rows)^bands.
 """
@@ -20,9 +21,9 @@ import numpy as np
 from course_utils.validation import check_int
 
 __all__ = ["normalize", "exact_duplicates", "shingles", "jaccard", "minhash_signatures",
-           "lsh_pairs", "MERSENNE_61"]
+           "lsh_pairs", "PRIME"]
 
-MERSENNE_61 = (1 << 61) - 1  # the prime p of the hash family
+PRIME = (1 << 31) - 1  # the prime p of the hash family (a Mersenne prime)
 
 
 def normalize(text: str) -> str:
@@ -52,9 +53,10 @@ def jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
-def _hash32(items: set[str]) -> np.ndarray:
-    return np.array([int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "little")
-                     for s in items], dtype=np.uint64)
+def _hash(items: set[str]) -> np.ndarray:
+    """A stable hash of each shingle in [0, p) (Python's hash() changes between runs)."""
+    return np.array([int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little")
+                     % PRIME for s in items], dtype=np.uint64)
 
 
 def minhash_signatures(shingle_sets: Sequence[set[str]], num_perm: int = 64, seed: int = 0
@@ -62,12 +64,12 @@ def minhash_signatures(shingle_sets: Sequence[set[str]], num_perm: int = 64, see
     """(n_texts, num_perm) MinHash signatures, uint64."""
     check_int("num_perm", num_perm, min_value=1)
     rng = np.random.default_rng(seed)
-    a = rng.integers(1, 1 << 29, size=num_perm, dtype=np.uint64)  # a x + b < 2^63: no overflow
-    b = rng.integers(0, MERSENNE_61, size=num_perm, dtype=np.uint64)
+    a = rng.integers(1, PRIME, size=num_perm, dtype=np.uint64)
+    b = rng.integers(0, PRIME, size=num_perm, dtype=np.uint64)
     out = np.empty((len(shingle_sets), num_perm), dtype=np.uint64)
     for i, items in enumerate(shingle_sets):
-        x = _hash32(items)
-        out[i] = ((a[:, None] * x[None, :] + b[:, None]) % MERSENNE_61).min(axis=1)
+        x = _hash(items)
+        out[i] = ((a[:, None] * x[None, :] + b[:, None]) % PRIME).min(axis=1)
     return out
 
 

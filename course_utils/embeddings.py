@@ -87,14 +87,14 @@ class SkipGramNS(nn.Module):
 
 def train_skipgram(id_lists: Sequence[Sequence[int]], counts: torch.Tensor, *, dim: int = 50,
                    window: int = 3, negatives: int = 5, epochs: int = 3,
-                   batch_size: int = 1024, lr: float = 0.01, t: float = 1e-4,
+                   batch_size: int = 2048, lr: float = 0.02, t: float = 1e-4,
                    seed: int = 0) -> tuple[SkipGramNS, list[float]]:
     """Train SGNS with Adam on sub-sampled, shuffled pairs; returns (model, loss per step)."""
     rng = random.Random(seed)
     torch.manual_seed(seed)
     keep, noise = keep_probabilities(counts, t), noise_distribution(counts)
     model = SkipGramNS(len(counts), dim)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)  # embeddings: no weight decay
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # no weight decay
     generator = torch.Generator().manual_seed(seed)
     losses = []
     for _ in range(epochs):

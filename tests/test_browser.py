@@ -187,6 +187,7 @@ CHAPTER_WIDGETS: list[tuple[str, str, str, int]] = [
     ("02_gpt_generation.ipynb", "course-decoding-explorer", "slider:0", 6),
     ("03_bert_mlm.ipynb", "course-attention-explorer", "dropdown:1:head 1", 6),
     ("04_vit.ipynb", "course-vit-attention-explorer", "dropdown:1:rollout (all layers)", 5),
+    ("06_data_augmentation.ipynb", "course-augment-explorer", "slider:0", 6),
     ("09_optimizers_schedules.ipynb", "course-lr-explorer", "slider:1", 7),
 ]
 

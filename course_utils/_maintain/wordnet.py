@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import warnings
 from pathlib import Path
 
 __all__ = ["default_destination", "installed", "install", "LEXNAMES"]
@@ -180,7 +181,9 @@ def verify(dest: Path) -> list[str]:
 
     if str(dest) not in nltk.data.path:
         nltk.data.path.insert(0, str(dest))
-    reader = WordNetCorpusReader(str(_wordnet_dir(dest)), None)
+    with warnings.catch_warnings():  # "multilingual functions are not available": no OMW here
+        warnings.filterwarnings("ignore", message=".*multilingual functions.*")
+        reader = WordNetCorpusReader(str(_wordnet_dir(dest)), None)
     return sorted({lemma.name() for s in reader.synsets("good") for lemma in s.lemmas()})
 
 

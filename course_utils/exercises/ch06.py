@@ -130,6 +130,7 @@ def check_delete_with_floor(fn: Callable[..., list[str]]) -> CheckResult:
     cases = [_floor_case(_SENTENCES[0], 0.0, 0, 1), _floor_case(_SENTENCES[0], 0.3, 1, 1),
              _floor_case(long, 0.3, 2, 1), _floor_case(_SENTENCES[3], 1.0, 3, 1),
              _floor_case(_SENTENCES[3], 1.0, 4, 3), _floor_case(_SENTENCES[4], 0.9, 5, 4),
+             _floor_case(_SENTENCES[4], 0.8, 7, 5),
              _floor_case(["only"], 0.99, 6, 1), _floor_case(_SENTENCES[2], 1.0, 7, 5),
              _floor_case([], 0.5, 8, 1)]
     return run_check("Exercise 2 · delete_with_floor", fn, cases, inputs_unchanged=True,

@@ -27,8 +27,13 @@ class NgramFeaturizer:
 
     def __init__(self, unigrams: Sequence[str], bigrams: Sequence[tuple[str, str]]) -> None:
         self.unigrams = {w: i + 1 for i, w in enumerate(unigrams)}
-        offset = len(self.unigrams) + 1
+        offset, width = len(self.unigrams) + 1, len(self.unigrams) + 1
         self.bigrams = {b: offset + i for i, b in enumerate(bigrams)}
+        # bigram lookup by the pair of unigram ids (an int key is cheaper than a tuple)
+        self._pair_ids = {self.unigrams[a] * width + self.unigrams[b]: i
+                          for (a, b), i in self.bigrams.items()
+                          if a in self.unigrams and b in self.unigrams}
+        self._width = width
 
     @classmethod
     def build(cls, token_lists: Iterable[Sequence[str]], min_unigram: int = 2,
@@ -45,9 +50,11 @@ class NgramFeaturizer:
         return 1 + len(self.unigrams) + len(self.bigrams)
 
     def __call__(self, words: Sequence[str]) -> list[int]:
+        """Unigram ids (0 = unknown), then the ids of the known bigrams."""
         ids = [self.unigrams.get(w, 0) for w in words]
-        ids += [self.bigrams[b] for b in zip(words, words[1:]) if b in self.bigrams]
-        return ids or [0]
+        pairs, width = self._pair_ids, self._width
+        keys = [a * width + b for a, b in zip(ids, ids[1:]) if a and b]
+        return ids + [pairs[k] for k in keys if k in pairs] or [0]
 
 
 def pack_bags(bags: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
