@@ -17,6 +17,7 @@ class Ch06Sizes:
     d_embed: int  # n-gram embedding width of the few-label classifier
     lr_grid: tuple[float, ...]  # baseline learning rates tried on validation
     steps_grid: tuple[int, ...]  # baseline optimizer steps tried on validation
+    dropout_grid: tuple[float, ...]  # baseline dropout on the sentence vector, tried on validation
     p_augment: float  # share of training reads that are augmented
     alpha: float  # EDA strength: share of words changed (n = max(1, alpha * length))
     noise_p: float  # typo / token-dropout probability per word
@@ -43,9 +44,10 @@ CHAPTER = ChapterSpec(
     stem="06_data_augmentation",
     title="Data augmentation",
     sizes=dict(
-        quick=Ch06Sizes(label_budgets=(200, 1000), n_seeds=3, batch_size=32, d_embed=16,
-                        lr_grid=(0.01, 0.03, 0.1), steps_grid=(150,), p_augment=0.5,
-                        alpha=0.1, noise_p=0.1, mixup_alpha=0.4, judge_steps=400,
+        quick=Ch06Sizes(label_budgets=(200, 1000), n_seeds=3, batch_size=64, d_embed=16,
+                        lr_grid=(0.01, 0.03, 0.1), steps_grid=(80,),
+                        dropout_grid=(0.0, 0.5), p_augment=0.5,
+                        alpha=0.1, noise_p=0.1, mixup_alpha=0.4, judge_steps=300,
                         judge_batch=128, flip_reviews=400, contextual_reviews=100,
                         sgns_reviews=3000, sgns_dim=50, sgns_window=3, sgns_epochs=2,
                         sgns_negatives=5, sgns_t=1e-3, dedup_reviews=3000, minhash_perm=128,
@@ -54,7 +56,8 @@ CHAPTER = ChapterSpec(
                                             "Helsinki-NLP/opus-mt-de-en"),
                         backtranslate_reviews=0),
         full=Ch06Sizes(label_budgets=(200, 1000), n_seeds=5, batch_size=32, d_embed=32,
-                       lr_grid=(0.01, 0.03, 0.1), steps_grid=(100, 300, 600), p_augment=0.5,
+                       lr_grid=(0.01, 0.03, 0.1), steps_grid=(100, 300, 600),
+                       dropout_grid=(0.0, 0.3, 0.5), p_augment=0.5,
                        alpha=0.1, noise_p=0.1, mixup_alpha=0.4, judge_steps=2000,
                        judge_batch=128, flip_reviews=1000, contextual_reviews=1000,
                        sgns_reviews=18000, sgns_dim=100, sgns_window=5, sgns_epochs=3,
@@ -80,7 +83,7 @@ CHAPTER = ChapterSpec(
     ),
     runtime_budget_s=120.0,
     checkers="course_utils.exercises.ch06",
-    smoke=dict(label_budgets=(40,), n_seeds=2, lr_grid=(0.03,), steps_grid=(10,),
+    smoke=dict(label_budgets=(40,), n_seeds=2, lr_grid=(0.03,), steps_grid=(10,), dropout_grid=(0.0,),
                judge_steps=20, flip_reviews=20, contextual_reviews=8, sgns_reviews=100,
                sgns_epochs=1, dedup_reviews=200, minhash_perm=16, lsh_bands=4,
                backtranslate_reviews=4),
