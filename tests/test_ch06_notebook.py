@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 # the nb fixture (conftest.py) imports NAMES from NOTEBOOK
 NOTEBOOK = solution_notebook("06_data_augmentation.ipynb")
 NAMES = ["get_synonyms", "synonym_replacement", "random_insertion", "random_deletion",
-         "random_swap", "keep_probability", "SkipGramNS", "swap_words", "delete_with_floor",
+         "random_swap", "keep_probability", "SkipGramNS", "swap_within_sentences", "delete_with_floor",
          "pos_synonyms", "mixup_step", "negation_safe_deletion"]
 
 TEXTS = [aug.tokenize(t) for t in (
@@ -50,8 +50,10 @@ def test_notebook_eda_equals_course_utils(book, seed):
                 aug.random_insertion(words, n, random.Random(seed))
             assert book.random_swap(words, n, random.Random(seed)) == \
                 aug.random_swap(words, n, random.Random(seed))
-            assert book.swap_words(words, n, random.Random(seed)) == \
-                aug.random_swap(words, n, random.Random(seed))
+            swapped = book.swap_within_sentences(words, n, random.Random(seed))
+            assert sorted(swapped) == sorted(words)
+            assert [i for i, w in enumerate(swapped) if w in ".!?"] == \
+                [i for i, w in enumerate(words) if w in ".!?"]
         for p in (0.0, 0.3, 1.0):
             assert book.random_deletion(words, p, random.Random(seed)) == \
                 aug.random_deletion(words, p, random.Random(seed))

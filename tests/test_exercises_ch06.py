@@ -14,7 +14,7 @@ from course_utils.exercises import ch06
 pytestmark = pytest.mark.usefixtures("one_thread", "lenient_checkers")
 
 NOTEBOOK = solution_notebook("06_data_augmentation.ipynb")
-NAMES = ["swap_words", "delete_with_floor", "pos_synonyms", "mixup_step", "negation_safe_deletion",
+NAMES = ["swap_within_sentences", "delete_with_floor", "pos_synonyms", "mixup_step", "negation_safe_deletion",
          "predict_negation", "flip_rate", "delete_negations", "delete_as_many_others"]
 
 
@@ -25,44 +25,65 @@ def sol(nb):
 
 
 # --- Exercise 1 ----------------------------------------------------------------------------
+def _sentence_positions(words):
+    groups, current = [], []
+    for i, w in enumerate(words):
+        if w in {".", "!", "?"}:
+            groups.append(current)
+            current = []
+        else:
+            current.append(i)
+    return [g for g in groups + [current] if len(g) >= 2]
+
+
+def swap_across_sentences(words, n, rng):  # plain random swap: words change sentence
+    return aug.random_swap(words, n, rng)
+
+
 def swap_same_index_allowed(words, n, rng):  # i == j happens: sometimes no change at all
-    out = list(words)
-    for _ in range(n if len(out) > 1 else 0):
-        i, j = rng.randrange(len(out)), rng.randrange(len(out))
+    out, groups = list(words), _sentence_positions(words)
+    for _ in range(n if groups else 0):
+        group = rng.choice(groups)
+        i, j = rng.choice(group), rng.choice(group)
         out[i], out[j] = out[j], out[i]
     return out
 
 
-def swap_by_shuffling(words, n, rng):  # a shuffle is not n swaps
+def swap_by_shuffling(words, n, rng):  # shuffles each sentence: not n swaps
     out = list(words)
-    rng.shuffle(out)
+    for group in _sentence_positions(words):
+        values = [out[i] for i in group]
+        rng.shuffle(values)
+        for i, v in zip(group, values):
+            out[i] = v
     return out
 
 
 def swap_in_place(words, n, rng):  # modifies the caller's list
-    if len(words) > 1:
-        for _ in range(n):
-            i, j = rng.sample(range(len(words)), 2)
-            words[i], words[j] = words[j], words[i]
+    groups = _sentence_positions(words)
+    for _ in range(n if groups else 0):
+        i, j = rng.sample(rng.choice(groups), 2)
+        words[i], words[j] = words[j], words[i]
     return words
 
 
 def swap_global_random(words, n, rng):  # ignores the rng: not reproducible
-    out = list(words)
-    if len(out) > 1:
-        for _ in range(n):
-            i, j = random.sample(range(len(out)), 2)
-            out[i], out[j] = out[j], out[i]
+    out, groups = list(words), _sentence_positions(words)
+    for _ in range(n if groups else 0):
+        i, j = random.sample(random.choice(groups), 2)
+        out[i], out[j] = out[j], out[i]
     return out
 
 
-def test_swap_words(sol):
-    assert_passes(ch06.check_swap_words, sol.swap_words)
-    assert_rejected(ch06.check_swap_words, swap_same_index_allowed, "exactly 2 positions")
-    assert_rejected(ch06.check_swap_words, swap_by_shuffling)
-    assert_rejected(ch06.check_swap_words, swap_in_place, "changed its input")
-    assert_rejected(ch06.check_swap_words, swap_global_random, "same seed")
-    assert_not_attempted(ch06.check_swap_words)
+def test_swap_within_sentences(sol):
+    check = ch06.check_swap_within_sentences
+    assert_passes(check, sol.swap_within_sentences)
+    assert_rejected(check, swap_across_sentences, "another sentence")
+    assert_rejected(check, swap_same_index_allowed, "exactly 2 positions")
+    assert_rejected(check, swap_by_shuffling)
+    assert_rejected(check, swap_in_place, "changed its input")
+    assert_rejected(check, swap_global_random, "same seed")
+    assert_not_attempted(check)
 
 
 # --- Exercise 2 ----------------------------------------------------------------------------

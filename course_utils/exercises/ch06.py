@@ -33,21 +33,42 @@ def _is_subsequence(got: Sequence[str], words: Sequence[str]) -> bool:
     return all(any(w == x for x in it) for w in got)
 
 
-# --- Exercise 1: random swap ----------------------------------------------------------------
+# --- Exercise 1: swaps that stay inside a sentence ----------------------------------------------
+ENDS = frozenset({".", "!", "?"})
+
+
+def _sentences(words: Sequence[str]) -> list[Counter]:
+    """The multiset of words of each sentence (split at . ! ?)."""
+    out, current = [], Counter()
+    for w in words:
+        if w in ENDS:
+            out.append(current)
+            current = Counter()
+        else:
+            current[w] += 1
+    return out + [current]
+
+
 def _swap_case(fn: Callable, words: list[str], n: int, seed: int) -> Case:
     def check(got: Any) -> tuple[bool, str]:
-        want = f"a list of the same {len(words)} words with at most {2 * n} positions changed"
+        want = (f"the same {len(words)} words, every sentence keeping its own words, at most "
+                f"{2 * n} positions changed")
         if not _is_word_list(got):
             return False, f"{want}\n   what differs: got {type(got).__name__}, not a list of str"
         if Counter(got) != Counter(words):
             return False, f"{want}\n   what differs: the multiset of words changed " \
                           f"(missing {sorted((Counter(words) - Counter(got)).elements())[:3]}, " \
                           f"extra {sorted((Counter(got) - Counter(words)).elements())[:3]})"
+        moved_ends = [i for i, w in enumerate(words) if w in ENDS and got[i] != w]
+        if moved_ends or _sentences(got) != _sentences(words):
+            return False, f"{want}\n   what differs: a word moved into another sentence (or a " \
+                          f"sentence end moved) -- pick both positions inside one sentence"
         moved = sum(a != b for a, b in zip(got, words))
         if moved > 2 * n:
             return False, f"{want}\n   what differs: {moved} positions changed -- each swap " \
                           f"exchanges two words; a shuffle is not n swaps"
-        if n == 1 and len(set(words)) == len(words) >= 2 and moved != 2:
+        if n == 1 and len(set(words)) == len(words) and moved != 2 and \
+                any(sum(c.values()) >= 2 for c in _sentences(words)):
             return False, f"{want}\n   what differs: one swap of distinct words must change " \
                           f"exactly 2 positions, got {moved} -- are i and j always different?"
         again = fn(list(words), n, random.Random(seed))
@@ -60,11 +81,18 @@ def _swap_case(fn: Callable, words: list[str], n: int, seed: int) -> Case:
                 label=f"{' '.join(words)!r}, n={n}, rng=Random({seed})")
 
 
-def check_swap_words(fn: Callable[[list[str], int, random.Random], list[str]]) -> CheckResult:
-    """Exercise 1: n swaps of two distinct positions, reproducible, input unchanged."""
+_TWO_SENTENCES = "the plot drags . but the cast shines !".split()
+_THREE_SENTENCES = ("i expected to hate it . i was wrong . the score soars and the "
+                    "ending lands").split()
+
+
+def check_swap_within_sentences(fn: Callable[[list[str], int, random.Random], list[str]]
+                                ) -> CheckResult:
+    """Exercise 1: n swaps of two distinct positions of one sentence; reproducible."""
     cases = [_swap_case(fn, _SENTENCES[2], 1, s) for s in range(6)]
-    cases += [_swap_case(fn, _SENTENCES[0], 1, s) for s in range(4)]
-    cases += [_swap_case(fn, _SENTENCES[4], 2, 7), _swap_case(fn, _SENTENCES[1], 3, 3),
+    cases += [_swap_case(fn, _TWO_SENTENCES, 1, s) for s in range(6)]
+    cases += [_swap_case(fn, _THREE_SENTENCES, 3, s) for s in range(6)]
+    cases += [_swap_case(fn, _SENTENCES[4], 2, 7), _swap_case(fn, "one . two .".split(), 2, 0),
               _swap_case(fn, ["alone"], 2, 0), _swap_case(fn, [], 1, 0)]
 
     def outputs_for_8_seeds() -> set[tuple[str, ...]]:
@@ -76,12 +104,14 @@ def check_swap_words(fn: Callable[[list[str], int, random.Random], list[str]]) -
             False, f"{want}\n   what differs: every seed swapped the same positions -- draw "
                    f"them with rng")
 
-    result = run_check("Exercise 1 · swap_words", fn, cases, inputs_unchanged=True,
-                       hint="copy the list first; draw two different positions with "
-                            "rng.sample(range(len(out)), 2) for each of the n swaps.")
+    hint = ("copy the list; collect the positions of each sentence (split at '.', '!', '?', "
+            "which never move) with at least two words; for each of the n swaps pick one such "
+            "sentence with rng.choice and two different positions in it with rng.sample.")
+    result = run_check("Exercise 1 · swap_within_sentences", fn, cases, inputs_unchanged=True,
+                       hint=hint)
     if not result.ok:
         return result
-    return run_check("Exercise 1 · swap_words", outputs_for_8_seeds,
+    return run_check("Exercise 1 · swap_within_sentences", outputs_for_8_seeds,
                      [Case(label="the same 20 words with 8 different seeds", check=differ)],
                      hint="the positions must come from the rng argument.")
 
