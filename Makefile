@@ -8,6 +8,9 @@ VENV        ?= .venv
 BIN         := $(VENV)/bin
 PY          := $(BIN)/python
 STAMP       := $(VENV)/.course-installed
+# WordNet for NLTK (chapter 06), built offline from Debian's wordnet packages into the venv's
+# nltk_data folder, which NLTK searches by default (course_utils/_maintain/wordnet.py).
+WORDNET     := $(VENV)/nltk_data/corpora/wordnet/lexnames
 KERNEL      := transformers-course
 NB_STUDENT  := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NB_SOLUTION := $(sort $(wildcard notebooks/solutions/[0-9][0-9]_*.ipynb))
@@ -34,7 +37,7 @@ TEST_ENV := COURSE_PROFILE=$(TEST_PROFILE) $(if $(filter 1,$(TEST_OFFLINE)),HF_H
 help:
 	@sed -n '1,4p' Makefile
 
-setup: $(STAMP)
+setup: $(STAMP) $(WORDNET)
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 needed, found " + sys.version.split()[0]'
@@ -46,6 +49,12 @@ $(STAMP): pyproject.toml constraints.txt
 	cp tools/lab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(PY) -m pip check
 	touch $(STAMP)
+
+# No WordNet (no apt, no network) is not fatal here: the rest of the course works, and
+# chapter 06 and its tests stop with a message that says how to install it.
+$(WORDNET): | $(STAMP)
+	$(PY) -m course_utils._maintain.wordnet $(VENV)/nltk_data || \
+		echo "WARNING: WordNet is not installed; chapter 06 needs it (see the message above)"
 
 lab: setup
 	$(BIN)/jupyter lab $(LAB_ROOT) $(LAB_ARGS) notebooks/

@@ -189,6 +189,7 @@ CHAPTER_WIDGETS: list[tuple[str, str, str, int]] = [
     ("02_gpt_generation.ipynb", "course-decoding-explorer", "slider:0", 7),
     ("03_bert_mlm.ipynb", "course-attention-explorer", "dropdown:1:head 1", 6),
     ("04_vit.ipynb", "course-vit-attention-explorer", "dropdown:1:rollout (all layers)", 6),
+    ("06_data_augmentation.ipynb", "course-augment-explorer", "slider:0", 6),
     ("08_contrastive_adversarial.ipynb", "course-adversarial-explorer", "slider:0", 6),
     ("09_optimizers_schedules.ipynb", "course-lr-explorer", "slider:1", 8),
 ]

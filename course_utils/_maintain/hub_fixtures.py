@@ -2,8 +2,8 @@
 
 The full profile loads ``openai-community/gpt2``, ``google-bert/bert-base-uncased``,
 ``google/vit-base-patch16-224``, ``distilbert/distilbert-base-uncased``,
-``textattack/bert-base-uncased-imdb``,
-``stanfordnlp/imdb`` and ``uoft-cs/cifar10`` from the Hugging Face Hub. This machine (and
+``textattack/bert-base-uncased-imdb``, ``Helsinki-NLP/opus-mt-en-de``,
+``Helsinki-NLP/opus-mt-de-en``, ``stanfordnlp/imdb`` and ``uoft-cs/cifar10`` from the Hugging Face Hub. This machine (and
 CI) cannot reach it, so ``build(hf_home)`` writes stand-ins into a Hugging Face cache
 folder, in the layout that ``from_pretrained`` and ``load_dataset`` read in offline mode:
 
@@ -39,7 +39,8 @@ __all__ = ["MODEL_IDS", "DATASET_IDS", "build"]
 SHA = "f1x7ure0" * 5  # the commit every fixture snapshot claims to be
 MODEL_IDS = ("openai-community/gpt2", "google-bert/bert-base-uncased",
              "google/vit-base-patch16-224", "distilbert/distilbert-base-uncased",
-             "textattack/bert-base-uncased-imdb")
+             "textattack/bert-base-uncased-imdb", "Helsinki-NLP/opus-mt-en-de",
+             "Helsinki-NLP/opus-mt-de-en")
 DATASET_IDS = ("stanfordnlp/imdb", "uoft-cs/cifar10")
 _STAMP = ".course-fixtures"
 
@@ -134,6 +135,42 @@ def _vit(out: Path) -> None:
                       image_std=[0.5, 0.5, 0.5]).save_pretrained(out)
 
 
+def _marian(out: Path) -> None:
+    """A tiny MarianMT model with a real MarianTokenizer (SentencePiece models + vocab.json)."""
+    import json
+
+    import sentencepiece as spm
+    import torch
+    from transformers import MarianConfig, MarianMTModel, MarianTokenizer
+
+    texts, _ = _review_texts(2000)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus.txt"
+        corpus.write_text("\n".join(texts), encoding="utf-8")
+        spm.SentencePieceTrainer.train(
+            input=str(corpus), model_prefix=str(Path(tmp) / "sp"), vocab_size=400,
+            model_type="unigram", character_coverage=1.0, unk_id=0, bos_id=-1, eos_id=-1,
+            pad_id=-1, minloglevel=2)
+        for name in ("source.spm", "target.spm"):  # one model for both "languages"
+            shutil.copyfile(Path(tmp) / "sp.model", out / name)
+        pieces = [line.split("\t")[0] for line in
+                  (Path(tmp) / "sp.vocab").read_text(encoding="utf-8").splitlines()]
+    vocab = {"</s>": 0, "<unk>": 1}  # Marian's layout: eos 0, unk 1, ..., pad last
+    for piece in pieces:
+        vocab.setdefault(piece, len(vocab))
+    vocab["<pad>"] = len(vocab)
+    (out / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    tok = MarianTokenizer(str(out / "source.spm"), str(out / "target.spm"), str(out / "vocab.json"))
+    torch.manual_seed(5)
+    MarianMTModel(MarianConfig(
+        vocab_size=len(tok), d_model=32, encoder_layers=1, decoder_layers=1,
+        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=64,
+        decoder_ffn_dim=64, max_position_embeddings=512, pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id, decoder_start_token_id=tok.pad_token_id,
+        forced_eos_token_id=tok.eos_token_id)).save_pretrained(out)
+    tok.save_pretrained(out)
+
+
 def _prepare_dataset(hf_home: Path, repo_id: str, splits: dict[str, Any], features: Any) -> None:
     """Write a prepared ``datasets`` cache for ``repo_id`` (config ``plain_text``)."""
     from datasets import Dataset
@@ -211,8 +248,8 @@ def build(hf_home: str | Path, force: bool = False) -> Path:
     hf_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     started = time.perf_counter()
-    for repo_id, save in zip(MODEL_IDS, (_gpt2, _bert, _vit, _distilbert, _bert_imdb),
-                             strict=True):
+    for repo_id, save in zip(MODEL_IDS, (_gpt2, _bert, _vit, _distilbert, _bert_imdb, _marian,
+                                         _marian), strict=True):
         _write_model(hf_home, repo_id, save)
     _imdb(hf_home)
     _cifar10(hf_home)

@@ -1,0 +1,347 @@
+"""Checkers for chapter 06 (data augmentation)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils import augment as aug
+from course_utils.checking import Case, CheckResult, run_check
+
+_SENTENCES = [
+    "the acting is wooden but the score is haunting".split(),
+    "i would not call the pacing sluggish at all".split(),
+    "a b".split(),
+    "never dull not even for a minute and the ending works".split(),
+    ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+     "fifteen sixteen seventeen eighteen nineteen twenty").split(),
+]
+
+
+def _is_word_list(got: Any) -> bool:
+    return isinstance(got, list) and all(isinstance(w, str) for w in got)
+
+
+def _is_subsequence(got: Sequence[str], words: Sequence[str]) -> bool:
+    it = iter(words)
+    return all(any(w == x for x in it) for w in got)
+
+
+# --- Exercise 1: swaps that stay inside a sentence ----------------------------------------------
+ENDS = frozenset({".", "!", "?"})
+
+
+def _sentences(words: Sequence[str]) -> list[Counter]:
+    """The multiset of words of each sentence (split at . ! ?)."""
+    out, current = [], Counter()
+    for w in words:
+        if w in ENDS:
+            out.append(current)
+            current = Counter()
+        else:
+            current[w] += 1
+    return out + [current]
+
+
+def _swap_case(fn: Callable, words: list[str], n: int, seed: int) -> Case:
+    def check(got: Any) -> tuple[bool, str]:
+        want = (f"the same {len(words)} words, every sentence keeping its own words, at most "
+                f"{2 * n} positions changed")
+        if not _is_word_list(got):
+            return False, f"{want}\n   what differs: got {type(got).__name__}, not a list of str"
+        if Counter(got) != Counter(words):
+            return False, f"{want}\n   what differs: the multiset of words changed " \
+                          f"(missing {sorted((Counter(words) - Counter(got)).elements())[:3]}, " \
+                          f"extra {sorted((Counter(got) - Counter(words)).elements())[:3]})"
+        moved_ends = [i for i, w in enumerate(words) if w in ENDS and got[i] != w]
+        if moved_ends or _sentences(got) != _sentences(words):
+            return False, f"{want}\n   what differs: a word moved into another sentence (or a " \
+                          f"sentence end moved) -- pick both positions inside one sentence"
+        moved = sum(a != b for a, b in zip(got, words))
+        if moved > 2 * n:
+            return False, f"{want}\n   what differs: {moved} positions changed -- each swap " \
+                          f"exchanges two words; a shuffle is not n swaps"
+        if n == 1 and len(set(words)) == len(words) and moved != 2 and \
+                any(sum(c.values()) >= 2 for c in _sentences(words)):
+            return False, f"{want}\n   what differs: one swap of distinct words must change " \
+                          f"exactly 2 positions, got {moved} -- are i and j always different?"
+        again = fn(list(words), n, random.Random(seed))
+        if again != got:
+            return False, f"{want}\n   what differs: the same seed gave a different output " \
+                          f"({again}) -- use only the rng you are given"
+        return True, want
+
+    return Case(args=(list(words), n, random.Random(seed)), check=check,
+                label=f"{' '.join(words)!r}, n={n}, rng=Random({seed})")
+
+
+_TWO_SENTENCES = "the plot drags . but the cast shines !".split()
+_THREE_SENTENCES = ("i expected to hate it . i was wrong . the score soars and the "
+                    "ending lands").split()
+
+
+def check_swap_within_sentences(fn: Callable[[list[str], int, random.Random], list[str]]
+                                ) -> CheckResult:
+    """Exercise 1: n swaps of two distinct positions of one sentence; reproducible."""
+    cases = [_swap_case(fn, _SENTENCES[2], 1, s) for s in range(6)]
+    cases += [_swap_case(fn, _TWO_SENTENCES, 1, s) for s in range(6)]
+    cases += [_swap_case(fn, _THREE_SENTENCES, 3, s) for s in range(6)]
+    cases += [_swap_case(fn, _SENTENCES[4], 2, 7), _swap_case(fn, "one . two .".split(), 2, 0),
+              _swap_case(fn, ["alone"], 2, 0), _swap_case(fn, [], 1, 0)]
+
+    def outputs_for_8_seeds() -> set[tuple[str, ...]]:
+        return {tuple(fn(list(_SENTENCES[4]), 1, random.Random(s))) for s in range(8)}
+
+    def differ(got: Any) -> tuple[bool, str]:
+        want = "different swaps for different seeds"
+        return (True, want) if len(got) > 1 else (
+            False, f"{want}\n   what differs: every seed swapped the same positions -- draw "
+                   f"them with rng")
+
+    hint = ("copy the list; collect the positions of each sentence (split at '.', '!', '?', "
+            "which never move) with at least two words; for each of the n swaps pick one such "
+            "sentence with rng.choice and two different positions in it with rng.sample.")
+    result = run_check("Exercise 1 · swap_within_sentences", fn, cases, inputs_unchanged=True,
+                       hint=hint)
+    if not result.ok:
+        return result
+    return run_check("Exercise 1 · swap_within_sentences", outputs_for_8_seeds,
+                     [Case(label="the same 20 words with 8 different seeds", check=differ)],
+                     hint="the positions must come from the rng argument.")
+
+
+# --- Exercise 2: deletion with a floor -------------------------------------------------------
+def _survivors(words: Sequence[str], p: float, seed: int) -> list[bool]:
+    rng = random.Random(seed)
+    return [rng.random() >= p for _ in words]
+
+
+def _floor_case(words: list[str], p: float, seed: int, min_words: int) -> Case:
+    kept = _survivors(words, p, seed)
+    survivors = [w for w, k in zip(words, kept) if k]
+    target = min(min_words, len(words))
+
+    def check(got: Any) -> tuple[bool, str]:
+        if len(survivors) >= target:
+            want = f"{survivors} (the words whose rng.random() >= p)"
+            if got == survivors:
+                return True, want
+            if _is_word_list(got) and got == [w for w, k in zip(words, kept) if not k]:
+                return False, want + "\n   what differs: you kept the deleted words -- a word " \
+                                     "is deleted when rng.random() < p"
+            return False, want
+        want = (f"{target} words in their original order, including the survivors "
+                f"{survivors}")
+        if not _is_word_list(got):
+            return False, f"{want}\n   what differs: got {type(got).__name__}"
+        if len(got) != target:
+            return False, f"{want}\n   what differs: got {len(got)} words"
+        if not _is_subsequence(got, words):
+            return False, f"{want}\n   what differs: the words are not in their original order"
+        if not _is_subsequence(survivors, got) and Counter(survivors) - Counter(got):
+            return False, f"{want}\n   what differs: a surviving word was lost -- put deleted " \
+                          f"words back, keep the survivors"
+        return True, want
+
+    return Case(args=(list(words), p, random.Random(seed)), kwargs={"min_words": min_words},
+                check=check, label=f"{len(words)} words, p={p}, rng=Random({seed}), "
+                                   f"min_words={min_words}")
+
+
+def check_delete_with_floor(fn: Callable[..., list[str]]) -> CheckResult:
+    """Exercise 2: deletion with probability p that keeps at least min_words words."""
+    long = [f"w{i}" for i in range(400)]
+    cases = [_floor_case(_SENTENCES[0], 0.0, 0, 1), _floor_case(_SENTENCES[0], 0.3, 1, 1),
+             _floor_case(long, 0.3, 2, 1), _floor_case(_SENTENCES[3], 1.0, 3, 1),
+             _floor_case(_SENTENCES[3], 1.0, 4, 3), _floor_case(_SENTENCES[4], 0.9, 5, 4),
+             _floor_case(_SENTENCES[4], 0.8, 7, 5),
+             _floor_case(["only"], 0.99, 6, 1), _floor_case(_SENTENCES[2], 1.0, 7, 5),
+             _floor_case([], 0.5, 8, 1)]
+    return run_check("Exercise 2 · delete_with_floor", fn, cases, inputs_unchanged=True,
+                     hint="first draw rng.random() once per word and keep a word if the draw "
+                          "is >= p; then, if fewer than min_words survive, choose (with rng) "
+                          "some of the deleted positions to restore, and rebuild the list in "
+                          "the original order.")
+
+
+# --- Exercise 3: synonyms with a part of speech ----------------------------------------------
+def _pos_reference(word: str, pos: str) -> list[str]:
+    wn = aug.wordnet()
+    found = {lemma.name().replace("_", " ").lower() for s in wn.synsets(word, pos=pos)
+             for lemma in s.lemmas()}
+    return sorted(found - {word})
+
+
+def _synonym_comparator(got: Any, expected: list[str]) -> tuple[bool, str]:
+    if not _is_word_list(got):
+        return False, f"expected a sorted list of str, got {type(got).__name__}"
+    if got == expected:
+        return True, ""
+    if sorted(set(got)) == expected:
+        return False, "the same words, but not as a sorted list of distinct strings"
+    extra, missing = sorted(set(got) - set(expected)), sorted(set(expected) - set(got))
+    reason = f"extra {extra[:4]}, missing {missing[:4]}"
+    if any("_" in w for w in extra):
+        reason += " -- turn '_' into spaces"
+    elif missing and not extra:
+        reason += (" -- some senses are missing: for adjectives WordNet marks many synsets as "
+                   "satellites ('s'), and pos='a' must keep them")
+    elif extra and not missing:
+        reason += " -- only synsets of the requested part of speech, and never the word itself"
+    return False, reason
+
+
+def check_pos_synonyms(fn: Callable[[str, str], list[str]]) -> CheckResult:
+    """Exercise 3: WordNet synonyms restricted to a part of speech (satellites count as 'a')."""
+    cases = [Case(args=a) for a in (("good", "a"), ("good", "n"), ("dull", "a"), ("dull", "v"),
+                                    ("film", "n"), ("well", "r"), ("light", "a"),
+                                    ("acting", "n"))]
+    return run_check("Exercise 3 · pos_synonyms", fn, cases, reference=_pos_reference,
+                     comparator=_synonym_comparator,
+                     hint="wn.synsets(word, pos=pos) already restricts the senses (and for "
+                          "'a' includes the satellites 's'); collect lemma.name() of each "
+                          "synset, replace '_' by ' ', lower-case, drop the word itself, sort.")
+
+
+# --- Exercise 4: the mixup loss ------------------------------------------------------------
+def _mixup_reference(model: nn.Module, x: torch.Tensor, y: torch.Tensor, lam: float,
+                     perm: torch.Tensor) -> torch.Tensor:
+    logits = model(lam * x + (1 - lam) * x[perm])
+    return lam * F.cross_entropy(logits, y) + (1 - lam) * F.cross_entropy(logits, y[perm])
+
+
+def _mixup_cases() -> list[Case]:
+    cases = []
+    for i, (shape, classes, lam) in enumerate((((8, 5), 3, 0.3), ((6, 4), 4, 0.8),
+                                               ((5, 1, 3, 3), 10, 0.6), ((4, 5), 3, 1.0),
+                                               ((7, 5), 3, 0.0), ((16, 12), 6, 0.25))):
+        g = torch.Generator().manual_seed(i)
+        torch.manual_seed(i)
+        features = 1
+        for s in shape[1:]:
+            features *= s
+        model = nn.Sequential(nn.Flatten(), nn.Linear(features, classes))
+        x = torch.randn(*shape, generator=g)
+        y = torch.randint(0, classes, (shape[0],), generator=g)
+        perm = torch.randperm(shape[0], generator=g)
+        cases.append(Case(args=(model, x, y, lam, perm),
+                          label=f"x {tuple(shape)}, {classes} classes, lam={lam}"))
+    return cases
+
+
+def check_mixup_loss(fn: Callable[..., torch.Tensor]) -> CheckResult:
+    """Exercise 4: lam * CE(f(mix), y) + (1 - lam) * CE(f(mix), y[perm])."""
+    return run_check("Exercise 4 · mixup_step", fn, _mixup_cases(), reference=_mixup_reference,
+                     atol=1e-5, rtol=1e-4, inputs_unchanged=True,
+                     hint="mix the inputs (lam on x, 1 - lam on x[perm]), run the model once on "
+                          "the mix, and weigh the two cross-entropies with the same lam: y gets "
+                          "lam, y[perm] gets 1 - lam.")
+
+
+# --- Exercise 5: negation-safe deletion -------------------------------------------------------
+def _negation_safe_reference(words: list[str], p: float, rng: random.Random) -> list[str]:
+    protected = {i for i, w in enumerate(words) if w in aug.NEGATIONS}
+    protected |= {i + 1 for i in protected if i + 1 < len(words)}
+    out = [w for i, w in enumerate(words) if rng.random() >= p or i in protected]
+    return out if out or not words else [rng.choice(words)]
+
+
+def _safe_case(words: list[str], p: float, seed: int) -> Case:
+    expected = _negation_safe_reference(list(words), p, random.Random(seed))
+    protected = {i for i, w in enumerate(words) if w in aug.NEGATIONS}
+    protected |= {i + 1 for i in protected if i + 1 < len(words)}
+    must_keep = [words[i] for i in sorted(protected)]
+
+    def check(got: Any) -> tuple[bool, str]:
+        want = f"{expected}"
+        if not _is_word_list(got):
+            return False, f"{want}\n   what differs: got {type(got).__name__}"
+        if words and not got:
+            return False, f"{want}\n   what differs: an empty list -- keep one random word"
+        lost = Counter(must_keep) - Counter(got)
+        if lost:
+            return False, f"{want}\n   what differs: protected words were deleted: " \
+                          f"{sorted(lost.elements())} (a negation and the word after it stay)"
+        if got != expected:
+            return False, f"{want}\n   what differs: the protected words are there, but the " \
+                          f"others differ -- draw rng.random() once for every word, in order"
+        return True, want
+
+    return Case(args=(list(words), p, random.Random(seed)), check=check,
+                label=f"{' '.join(words)!r}, p={p}, rng=Random({seed})")
+
+
+def check_negation_safe_deletion(fn: Callable[[list[str], float, random.Random], list[str]]
+                                 ) -> CheckResult:
+    """Exercise 5: random deletion that keeps negations and the word after each."""
+    cases = [_safe_case(_SENTENCES[1], 0.5, 0), _safe_case(_SENTENCES[3], 0.5, 1),
+             _safe_case(_SENTENCES[3], 1.0, 2), _safe_case(_SENTENCES[0], 0.3, 3),
+             _safe_case(_SENTENCES[0], 1.0, 4), _safe_case("it isn't good".split(), 1.0, 5),
+             _safe_case("the ending is not".split(), 1.0, 6), _safe_case([], 0.5, 7)]
+    return run_check("Exercise 5 · negation_safe_deletion", fn, cases, inputs_unchanged=True,
+                     hint="mark the positions of negation words (aug.NEGATIONS) and the position "
+                          "after each; draw rng.random() for every word and keep it if the draw "
+                          "is >= p or its position is marked; never return [] for a non-empty "
+                          "input.")
+
+
+# --- Exercise 6: the negation experiment ------------------------------------------------------
+def _as_rate(value: Any) -> float | None:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def check_negation_experiment(flip_rate: Callable[[Callable], float], predict: Callable[[], str],
+                              delete_negations: Callable, delete_others: Callable
+                              ) -> CheckResult:
+    """Exercise 6 (experiment): flip rate of deleting negations vs as many other words."""
+
+    def measure() -> dict[str, Any]:
+        return {"no edit": flip_rate(lambda words, rng: list(words)),
+                "delete the negations": flip_rate(delete_negations),
+                "delete as many other words": flip_rate(delete_others)}
+
+    def check_rates(got: Any) -> tuple[bool, str]:
+        want = "three shares in [0, 1]; 0 for 'no edit' (the group is judged correctly)"
+        rates = {k: _as_rate(v) for k, v in got.items()}
+        bad = [k for k, v in rates.items() if v is None or not 0.0 <= v <= 1.0]
+        if bad:
+            return False, f"{want}\n   what differs: flip_rate returned {got[bad[0]]!r} for " \
+                          f"'{bad[0]}' -- a share (a float between 0 and 1), not a count"
+        if rates["no edit"] != 0.0:
+            return False, f"{want}\n   what differs: with no edit you measured " \
+                          f"{rates['no edit']:.3f} -- count the reviews whose prediction " \
+                          f"differs from the label (not the accuracy), over groups['negation']"
+        return True, want
+
+    result = run_check("Exercise 6 · flip_rate", measure, [Case(label="the judge, three edits",
+                                                                check=check_rates)],
+                       hint="edit every review of groups['negation'] with random.Random(i), "
+                            "predict all of them, return the share whose prediction != label.")
+    if not result.ok:
+        return result
+    rates = {k: _as_rate(v) for k, v in measure().items()}
+    measured = "more" if rates["delete the negations"] > rates["delete as many other words"] \
+        else "less"
+    label = (f"measured: deleting the negations flips {rates['delete the negations']:.1%}, "
+             f"deleting as many other words {rates['delete as many other words']:.1%}")
+    print(f"   {label}")
+
+    def same(got: Any, expected: str) -> tuple[bool, str]:
+        if not isinstance(got, str) or got.strip().lower() not in ("more", "less"):
+            return False, 'predict_negation() must return "more" or "less"'
+        return got.strip().lower() == expected, ""
+
+    return run_check("Exercise 6 · your prediction", predict, [Case(label=label, expected=measured)],
+                     comparator=same,
+                     hint="compare your prediction with the two measured shares: which words "
+                          "carry the label of a negated sentence?")

@@ -1,0 +1,233 @@
+"""Chapter 06 checkers: the notebook's solutions pass, plausible wrong answers fail, stubs ⏳."""
+
+import random
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from checker_verdicts import assert_not_attempted, assert_passes, assert_rejected
+from course_utils import augment as aug
+from course_utils._maintain.testing import solution_notebook
+from course_utils.exercises import ch06
+
+pytestmark = pytest.mark.usefixtures("one_thread", "lenient_checkers")
+
+NOTEBOOK = solution_notebook("06_data_augmentation.ipynb")
+NAMES = ["swap_within_sentences", "delete_with_floor", "pos_synonyms", "mixup_step", "negation_safe_deletion",
+         "predict_negation", "flip_rate", "delete_negations", "delete_as_many_others"]
+
+
+@pytest.fixture(scope="module")
+def sol(nb):
+    nb.wn = aug.wordnet()  # the notebook's global WordNet reader
+    return nb
+
+
+# --- Exercise 1 ----------------------------------------------------------------------------
+def _sentence_positions(words):
+    groups, current = [], []
+    for i, w in enumerate(words):
+        if w in {".", "!", "?"}:
+            groups.append(current)
+            current = []
+        else:
+            current.append(i)
+    return [g for g in groups + [current] if len(g) >= 2]
+
+
+def swap_across_sentences(words, n, rng):  # plain random swap: words change sentence
+    return aug.random_swap(words, n, rng)
+
+
+def swap_same_index_allowed(words, n, rng):  # i == j happens: sometimes no change at all
+    out, groups = list(words), _sentence_positions(words)
+    for _ in range(n if groups else 0):
+        group = rng.choice(groups)
+        i, j = rng.choice(group), rng.choice(group)
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+def swap_by_shuffling(words, n, rng):  # shuffles each sentence: not n swaps
+    out = list(words)
+    for group in _sentence_positions(words):
+        values = [out[i] for i in group]
+        rng.shuffle(values)
+        for i, v in zip(group, values):
+            out[i] = v
+    return out
+
+
+def swap_in_place(words, n, rng):  # modifies the caller's list
+    groups = _sentence_positions(words)
+    for _ in range(n if groups else 0):
+        i, j = rng.sample(rng.choice(groups), 2)
+        words[i], words[j] = words[j], words[i]
+    return words
+
+
+def swap_global_random(words, n, rng):  # ignores the rng: not reproducible
+    out, groups = list(words), _sentence_positions(words)
+    for _ in range(n if groups else 0):
+        i, j = random.sample(random.choice(groups), 2)
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+def test_swap_within_sentences(sol):
+    check = ch06.check_swap_within_sentences
+    assert_passes(check, sol.swap_within_sentences)
+    assert_rejected(check, swap_across_sentences, "another sentence")
+    assert_rejected(check, swap_same_index_allowed, "exactly 2 positions")
+    assert_rejected(check, swap_by_shuffling)
+    assert_rejected(check, swap_in_place, "changed its input")
+    assert_rejected(check, swap_global_random, "same seed")
+    assert_not_attempted(check)
+
+
+# --- Exercise 2 ----------------------------------------------------------------------------
+def floor_missing(words, p, rng, min_words=1):  # may return []
+    return [w for w in words if rng.random() >= p]
+
+
+def floor_inverted(words, p, rng, min_words=1):  # keeps with probability p
+    out = [w for w in words if rng.random() < p]
+    return out or list(words[:min_words])
+
+
+def floor_first_words(words, p, rng, min_words=1):  # pads with the first words, losing survivors
+    out = [w for w in words if rng.random() >= p]
+    return out if len(out) >= min(min_words, len(words)) else list(words[:min_words])
+
+
+def test_delete_with_floor(sol):
+    assert_passes(ch06.check_delete_with_floor, sol.delete_with_floor)
+    assert_rejected(ch06.check_delete_with_floor, floor_missing)
+    assert_rejected(ch06.check_delete_with_floor, floor_inverted)
+    assert_rejected(ch06.check_delete_with_floor, floor_first_words, "surviving word was lost")
+    assert_not_attempted(ch06.check_delete_with_floor)
+
+
+# --- Exercise 3 ----------------------------------------------------------------------------
+def synonyms_any_pos(word, pos):
+    wn = aug.wordnet()
+    return sorted({l.name().replace("_", " ").lower() for s in wn.synsets(word) for l in s.lemmas()}
+                  - {word})
+
+
+def synonyms_strict_pos(word, pos):  # drops WordNet's satellite adjectives ('s')
+    wn = aug.wordnet()
+    return sorted({l.name().replace("_", " ").lower() for s in wn.synsets(word, pos=pos)
+                   if s.pos() == pos for l in s.lemmas()} - {word})
+
+
+def synonyms_with_underscores(word, pos):
+    wn = aug.wordnet()
+    return sorted({l.name().lower() for s in wn.synsets(word, pos=pos) for l in s.lemmas()} - {word})
+
+
+def synonyms_with_the_word(word, pos):
+    wn = aug.wordnet()
+    return sorted({l.name().replace("_", " ").lower() for s in wn.synsets(word, pos=pos)
+                   for l in s.lemmas()})
+
+
+def test_pos_synonyms(sol):
+    assert_passes(ch06.check_pos_synonyms, sol.pos_synonyms)
+    assert_rejected(ch06.check_pos_synonyms, synonyms_any_pos, "requested part of speech")
+    assert_rejected(ch06.check_pos_synonyms, synonyms_strict_pos, "satellites")
+    assert_rejected(ch06.check_pos_synonyms, synonyms_with_underscores, "'_' into spaces")
+    assert_rejected(ch06.check_pos_synonyms, synonyms_with_the_word)
+    assert_not_attempted(ch06.check_pos_synonyms)
+
+
+# --- Exercise 4 ----------------------------------------------------------------------------
+def mixup_weights_swapped(model, x, y, lam, perm):
+    logits = model(lam * x + (1 - lam) * x[perm])
+    return (1 - lam) * F.cross_entropy(logits, y) + lam * F.cross_entropy(logits, y[perm])
+
+
+def mixup_only_first_label(model, x, y, lam, perm):
+    return F.cross_entropy(model(lam * x + (1 - lam) * x[perm]), y)
+
+
+def mixup_unmixed_inputs(model, x, y, lam, perm):
+    logits = model(x)
+    return lam * F.cross_entropy(logits, y) + (1 - lam) * F.cross_entropy(logits, y[perm])
+
+
+def test_mixup_loss(sol):
+    assert_passes(ch06.check_mixup_loss, sol.mixup_step)
+    for wrong in (mixup_weights_swapped, mixup_only_first_label, mixup_unmixed_inputs):
+        assert_rejected(ch06.check_mixup_loss, wrong)
+    assert_not_attempted(ch06.check_mixup_loss)
+
+
+# --- Exercise 5 ----------------------------------------------------------------------------
+def safe_plain_deletion(words, p, rng):  # deletes negations too
+    return aug.random_deletion(words, p, rng)
+
+
+def safe_negation_only(words, p, rng):  # forgets the word after the negation
+    out = [w for w in words if rng.random() >= p or w in aug.NEGATIONS]
+    return out or ([rng.choice(words)] if words else [])
+
+
+def safe_may_be_empty(words, p, rng):
+    protected = {i for i, w in enumerate(words) if w in aug.NEGATIONS}
+    protected |= {i + 1 for i in protected}
+    return [w for i, w in enumerate(words) if rng.random() >= p or i in protected]
+
+
+def test_negation_safe_deletion(sol):
+    assert_passes(ch06.check_negation_safe_deletion, sol.negation_safe_deletion)
+    assert_rejected(ch06.check_negation_safe_deletion, safe_plain_deletion, "protected words")
+    assert_rejected(ch06.check_negation_safe_deletion, safe_negation_only, "protected words")
+    assert_rejected(ch06.check_negation_safe_deletion, safe_may_be_empty, "empty list")
+    assert_not_attempted(ch06.check_negation_safe_deletion)
+
+
+# --- Exercise 6 (experiment) ----------------------------------------------------------------
+@pytest.fixture
+def toy_judge(sol):
+    """A rule 'judge' on reviews that all read '... not bad ...' and are positive."""
+    texts = [["the", "plot", "is", "not", "bad", "at", "all", f"x{i}"] for i in range(40)]
+
+    def predict(token_lists):
+        return torch.tensor([int("bad" not in w or "not" in w) for w in token_lists])
+
+    sol.groups, sol.val_tokens = {"negation": list(range(40))}, texts
+    sol.val_y, sol.predict = torch.ones(40, dtype=torch.long), predict
+    return sol
+
+
+def rate_is_accuracy(edit, sol=None):
+    return 1.0 - _solution_rate(edit)
+
+
+def rate_is_count(edit):
+    return _solution_rate(edit) * 40
+
+
+_SOL = {}
+
+
+def _solution_rate(edit):
+    return _SOL["sol"].flip_rate(edit)
+
+
+def test_negation_experiment(toy_judge):
+    sol = toy_judge
+    _SOL["sol"] = sol
+    args = (sol.delete_negations, sol.delete_as_many_others)
+    result = assert_passes(lambda f, p: ch06.check_negation_experiment(f, p, *args),
+                           (sol.flip_rate, sol.predict_negation))
+    assert result.ok
+    assert_rejected(lambda f, p: ch06.check_negation_experiment(f, p, *args),
+                    (sol.flip_rate, lambda: "less"))
+    assert_rejected(lambda f, p: ch06.check_negation_experiment(f, p, *args),
+                    (rate_is_accuracy, sol.predict_negation), "not the accuracy")
+    assert_rejected(lambda f, p: ch06.check_negation_experiment(f, p, *args),
+                    (rate_is_count, sol.predict_negation), "not a count")
+    assert_not_attempted(lambda f, p: ch06.check_negation_experiment(f, p, *args), 2)
