@@ -7,6 +7,7 @@ from collections.abc import Callable
 import torch
 
 from course_utils.checking import Case, CheckResult, run_check
+from course_utils.profile import current_profile
 
 
 def _linear_params(in_features: int, out_features: int, bias: bool = True) -> int:
@@ -65,7 +66,9 @@ def check_data_experiment(fn: Callable[[], dict[str, float]]) -> CheckResult:
             full, quarter = (float(out[k]) for k in keys)
         except (TypeError, ValueError):
             return False, want
-        return full > 0 and quarter > 1.1 * full, want + f" (got {out})"
+        # the smoke profile's few-step students have learned nothing: format only
+        effect = quarter > 1.1 * full or current_profile().name == "smoke"
+        return full > 0 and quarter > 0 and effect, want + f" (got {out})"
 
     return run_check("Exercise 4 · data experiment", fn,
                      [Case(check=check, label="your two measurements")],

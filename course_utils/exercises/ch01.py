@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils.checking import Case, CheckResult, compare, explain_mismatch, run_check
+from course_utils.profile import current_profile
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -198,6 +199,8 @@ def check_bottleneck_experiment(fn: Callable[[], dict[str, float]], *, narrow: s
             return False, "a wide model trained separately (the two no-attention numbers are " \
                           "the same object)"
         gap = values[attention] - values[wide]
+        if current_profile().name == "smoke":  # 20-step toy models: no effect to see
+            return True, ""
         return gap >= min_gap, (f"{attention} ahead of {wide} by >= {min_gap} on long strings "
                                 f"(measured gap {gap:+.3f})")
 

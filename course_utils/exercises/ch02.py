@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from course_utils import generation, tokenization
 from course_utils.checking import Case, CheckResult, run_check
+from course_utils.profile import current_profile
 
 
 def _logits(seed: int, *shape: int, scale: float = 2.0) -> torch.Tensor:
@@ -185,6 +186,8 @@ def check_penalty_experiment(fn: Callable, *, low: float, high: float) -> CheckR
             return False, want
         if not (0 <= d_lo <= 1 and 0 <= d_hi <= 1 and p_lo >= 1 and p_hi >= 1):
             return False, want
+        if current_profile().name == "smoke":  # a 20-step GPT: no effect to see
+            return True, ""
         return d_hi > d_lo and p_hi > p_lo, want + f" (got {out})"
 
     return run_check("Exercise 7 · repetition-penalty experiment", fn,
