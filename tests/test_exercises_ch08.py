@@ -247,7 +247,8 @@ def _measure(model, eps, attack="pgd"):
     if attack == "fgsm":
         fn = lambda m, a, b: adv.fgsm(m, a, b, eps)
     else:
-        fn = lambda m, a, b: adv.pgd(m, a, b, eps, eps / 4, 10, generator=torch.Generator().manual_seed(1))
+        fn = lambda m, a, b: adv.pgd(m, a, b, eps, eps / 4, 10,
+                                     generator=torch.Generator().manual_seed(1))
     return {"model": model, "clean": adv.accuracy(model, X6, Y6),
             "robust": adv.robust_accuracy(model, X6, Y6, fn)[0]}
 

@@ -276,7 +276,8 @@ def check_pgd_step(fn: Callable[..., torch.Tensor]) -> CheckResult:
         grad = torch.randn(x.shape, generator=gen) * torch.linspace(0.1, 5.0, n).view(n, 1, 1, 1)
         right = pgd_step_l2(x_adv, x, grad, alpha, eps)
         cases.append(Case(args=(x_adv, x, grad, alpha, eps),
-                          check=_tensor_check(right, _pgd_mistakes(x_adv, x, grad, alpha, eps), 1e-5),
+                          check=_tensor_check(right, _pgd_mistakes(x_adv, x, grad, alpha, eps),
+                                              1e-5),
                           label=f"{n} images 1x6x6 (gradients of different sizes), alpha={alpha}, "
                                 f"eps={eps}"))
     return run_check("Exercise 4 · PGD step in an L2 ball", fn, cases, inputs_unchanged=True,
