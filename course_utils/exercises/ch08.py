@@ -172,17 +172,23 @@ def _fgsm_mistakes(model, x, target, eps) -> dict[str, torch.Tensor]:
 
 
 def check_targeted_fgsm(fn: Callable[..., torch.Tensor]) -> CheckResult:
-    """Exercise 3: targeted FGSM on a fixed small classifier; weights and grads untouched."""
+    """Exercise 3: targeted FGSM on a fixed small classifier, left exactly as it was found:
+    weights, gradients, ``requires_grad`` flags and train/eval mode."""
     cases = []
-    for i, (n, eps) in enumerate([(8, 0.1), (16, 0.05), (4, 0.3), (6, 0.0)]):
+    for i, (n, eps, training) in enumerate([(8, 0.1, False), (16, 0.05, False), (4, 0.3, True),
+                                            (6, 0.0, False)]):
         model = _attack_model(i)
+        model.train(training)  # no dropout or batch norm: the mode does not change the output
+        if i == 1:
+            model[1].bias.requires_grad_(False)  # a model that arrives partly frozen
         x = torch.rand(n, 1, 8, 8, generator=torch.Generator().manual_seed(10 + i))
         target = torch.randint(0, 10, (n,), generator=torch.Generator().manual_seed(20 + i))
+        flags = [p.requires_grad for p in model.parameters()]
         right = targeted_fgsm(model, x, target, eps)
         base = _tensor_check(right, _fgsm_mistakes(model, x, target, eps), atol=1e-6)
         before = [p.detach().clone() for p in model.parameters()]
 
-        def check(got, model=model, base=base, before=before):
+        def check(got, model=model, base=base, before=before, flags=flags, training=training):
             ok, text = base(got)
             if not ok:
                 return ok, text
@@ -191,104 +197,207 @@ def check_targeted_fgsm(fn: Callable[..., torch.Tensor]) -> CheckResult:
                                f"gradients; use torch.autograd.grad(loss, x) (or zero them)")
             if any(not torch.equal(p, b) for p, b in zip(model.parameters(), before)):
                 return False, f"{text}\n   what differs: the model's weights changed"
+            now = [p.requires_grad for p in model.parameters()]
+            if now != flags:
+                return False, (f"{text}\n   what differs: the parameters' requires_grad flags "
+                               f"are not what they were ({sum(now)} of {len(now)} now require "
+                               f"grad, before {sum(flags)}); if you freeze them, restore each "
+                               f"flag afterwards (or do not freeze: autograd.grad w.r.t. x only)")
+            if model.training != training:
+                return False, (f"{text}\n   what differs: the model was left in "
+                               f"{'train' if model.training else 'eval'} mode, it came in "
+                               f"{'train' if training else 'eval'} mode; restore model.train(...) "
+                               f"as you found it")
             return True, text
 
         cases.append(Case(args=(model, x, target, eps), check=check,
-                          label=f"a small MLP, {n} images 1x8x8, targets {target.tolist()}, "
-                                f"eps={eps}"))
+                          label=f"a small MLP ({'train' if training else 'eval'} mode), {n} "
+                                f"images 1x8x8, targets {target.tolist()}, eps={eps}"))
     return run_check("Exercise 3 · targeted FGSM", fn, cases, inputs_unchanged=True,
-                     hint="you want the model to say `target`: make the loss *of the target* "
-                          "smaller. Which way along the sign of its input gradient is that?")
+                     hint="you want the model to say `target`: make the cross-entropy *of the "
+                          "target* smaller. Which way along the sign of its input gradient is "
+                          "that? And leave the model as you found it.")
 
 
-# --- Exercise 4: a PGD step -------------------------------------------------------------
+# --- Exercise 4: a PGD step in an L2 ball ---------------------------------------------------
+def _per_example_norm(t: torch.Tensor) -> torch.Tensor:
+    return t.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *([1] * (t.dim() - 1)))
+
+
+def _project_l2(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:
+    delta = x_adv - x
+    return x + delta * torch.clamp(eps / _per_example_norm(delta), max=1.0)
+
+
+def pgd_step_l2(x_adv: torch.Tensor, x: torch.Tensor, grad: torch.Tensor, alpha: float,
+                eps: float) -> torch.Tensor:
+    """The reference: normalised-gradient step, projection onto the L2 ball, then [0, 1]."""
+    moved = x_adv + alpha * grad / _per_example_norm(grad)
+    delta = moved - x
+    delta = delta * torch.clamp(eps / _per_example_norm(delta), max=1.0)
+    return (x + delta).clamp(0, 1)
+
+
 def _pgd_mistakes(x_adv, x, grad, alpha, eps) -> dict[str, torch.Tensor]:
-    moved = x_adv + alpha * grad.sign()
+    unit = grad / _per_example_norm(grad)
+    moved = x_adv + alpha * unit
+    delta = moved - x
     return {
+        "the step uses the gradient's sign (the L-inf step), not g / ||g||_2":
+            _project_l2(x_adv + alpha * grad.sign(), x, eps).clamp(0, 1),
+        "the projection clamps each pixel to [x - eps, x + eps] (the L-inf box, not the L2 ball)":
+            adv.project_linf(moved, x, eps),
+        "the perturbation is always rescaled to length eps, also when it is already inside":
+            (x + eps * delta / _per_example_norm(delta)).clamp(0, 1),
+        "one norm is taken over the whole batch, not per image":
+            (x + (x_adv + alpha * grad / grad.norm() - x)
+             * torch.clamp(eps / (x_adv + alpha * grad / grad.norm() - x).norm(), max=1.0)
+             ).clamp(0, 1),
         "the projection is around x_adv, not around the clean x":
-            adv.project_linf(moved, x_adv, eps),
-        "the result is not clipped to [0, 1]": torch.min(torch.max(moved, x - eps), x + eps),
-        "there is no projection onto the eps-ball": moved.clamp(0, 1),
-        "the raw gradient is used instead of its sign": adv.project_linf(x_adv + alpha * grad, x, eps),
+            (x_adv + alpha * unit * min(1.0, eps / alpha)).clamp(0, 1),
+        "the result is not clipped to [0, 1]":
+            x + delta * torch.clamp(eps / _per_example_norm(delta), max=1.0),
+        "the raw gradient is used, not normalised":
+            (x + (x_adv + alpha * grad - x)
+             * torch.clamp(eps / _per_example_norm(x_adv + alpha * grad - x), max=1.0)).clamp(0, 1),
     }
 
 
 def check_pgd_step(fn: Callable[..., torch.Tensor]) -> CheckResult:
-    """Exercise 4: signed step, then projection onto the eps-ball around x and [0, 1]."""
+    """Exercise 4: L2 step alpha * g/||g||, projection onto the L2 eps-ball around x, [0, 1]."""
     cases = []
-    for i, (n, alpha, eps) in enumerate([(6, 0.05, 0.1), (4, 0.2, 0.1), (8, 0.03, 0.3),
-                                         (5, 0.1, 0.05)]):
+    # alpha small (the step stays inside the ball) and large (the projection must act)
+    for i, (n, alpha, eps) in enumerate([(6, 0.05, 1.0), (4, 2.0, 1.0), (8, 0.5, 1.5),
+                                         (5, 3.0, 0.5)]):
         gen = torch.Generator().manual_seed(30 + i)
-        x = torch.rand(n, 1, 6, 6, generator=gen)
-        x_adv = adv.project_linf(x + eps * (2 * torch.rand(x.shape, generator=gen) - 1), x, eps)
-        grad = torch.randn(x.shape, generator=gen)
-        right = adv.project_linf(x_adv + alpha * grad.sign(), x, eps)
+        x = 0.1 + 0.8 * torch.rand(n, 1, 6, 6, generator=gen)
+        start = torch.randn(x.shape, generator=gen)
+        x_adv = (x + 0.5 * eps * start / _per_example_norm(start)).clamp(0, 1)
+        grad = torch.randn(x.shape, generator=gen) * torch.linspace(0.1, 5.0, n).view(n, 1, 1, 1)
+        right = pgd_step_l2(x_adv, x, grad, alpha, eps)
         cases.append(Case(args=(x_adv, x, grad, alpha, eps),
-                          check=_tensor_check(right, _pgd_mistakes(x_adv, x, grad, alpha, eps), 1e-6),
-                          label=f"{n} images, alpha={alpha}, eps={eps}"))
-    return run_check("Exercise 4 · PGD step", fn, cases, inputs_unchanged=True,
-                     hint="step uphill by alpha * sign(grad); then clamp between x - eps and "
-                          "x + eps (x is the clean image), then to [0, 1].")
+                          check=_tensor_check(right, _pgd_mistakes(x_adv, x, grad, alpha, eps),
+                                              1e-5),
+                          label=f"{n} images 1x6x6 (gradients of different sizes), alpha={alpha}, "
+                                f"eps={eps}"))
+    return run_check("Exercise 4 · PGD step in an L2 ball", fn, cases, inputs_unchanged=True,
+                     hint="two ideas. (1) For an L2 budget the steepest step of length alpha is "
+                          "along the gradient itself, scaled to unit length per image — the sign "
+                          "is the L-inf answer. (2) Projecting onto a ball keeps the direction "
+                          "of the perturbation delta = x' - x and only shortens it if it is too "
+                          "long. Then clip to valid pixels.")
 
 
-# --- Exercise 5: FGM ------------------------------------------------------------------------
-def _fgm_mistakes(grad, eps) -> dict[str, torch.Tensor]:
+# --- Exercise 5: FGM on padded sequences ------------------------------------------------------
+def fgm_masked(grad: torch.Tensor, mask: torch.Tensor, eps: float) -> torch.Tensor:
+    """The reference: eps * g / ||g||_2 over each sequence's real tokens; zero on padding."""
+    g = grad * mask[..., None].to(grad.dtype)
+    return eps * g / _per_example_norm(g)
+
+
+def _fgm_mistakes(grad, mask, eps) -> dict[str, torch.Tensor]:
+    m = mask[..., None].to(grad.dtype)
     return {
-        "the sign is used (FGSM's step, an L-inf perturbation)": eps * grad.sign(),
-        "one norm is taken over the whole batch, not per sequence": eps * grad / grad.norm(),
-        "each token's vector is normalised separately": eps * grad / grad.norm(dim=-1, keepdim=True),
-        "the gradient is not normalised": eps * grad,
+        "the padding is not masked (its gradient enters the norm and gets perturbed)":
+            eps * grad / _per_example_norm(grad),
+        "the padding is zeroed after normalising (the norm still counts it)":
+            eps * grad * m / _per_example_norm(grad),
+        "the norm ignores the padding but the padding is still perturbed":
+            eps * grad / _per_example_norm(grad * m),
+        "the sign is used (FGSM's step, an L-inf perturbation)": eps * grad.sign() * m,
+        "one norm is taken over the whole batch, not per sequence":
+            eps * grad * m / (grad * m).norm(),
+        "each token's vector is normalised separately":
+            eps * grad * m / (grad * m).norm(dim=-1, keepdim=True).clamp_min(1e-12),
     }
 
 
 def check_fgm_perturbation(fn: Callable[..., torch.Tensor]) -> CheckResult:
-    """Exercise 5: eps · g / ||g||₂ per sequence."""
+    """Exercise 5: FGM per sequence on a padded batch -- padding neither counts nor moves."""
     cases = []
-    for i, (b, t, h, eps) in enumerate([(2, 3, 4, 1.0), (4, 5, 8, 0.1), (3, 7, 2, 2.5),
+    for i, (b, t, h, eps) in enumerate([(2, 5, 4, 1.0), (4, 6, 8, 0.1), (3, 7, 2, 2.5),
                                         (1, 4, 6, 0.5)]):
         grad = _randn(b, t, h, seed=40 + i) * torch.linspace(0.1, 3.0, b).view(b, 1, 1)
-        right = adv.fgm_perturbation(grad, eps)
-        cases.append(Case(args=(grad, eps), check=_tensor_check(right, _fgm_mistakes(grad, eps)),
-                          label=f"grad of shape {(b, t, h)} (different norms per sequence), eps={eps}"))
-    return run_check("Exercise 5 · FGM perturbation", fn, cases, inputs_unchanged=True,
-                     hint="one L2 norm per sequence, over all its tokens and dimensions "
-                          "(flatten everything but the batch); divide and scale by eps.")
+        lengths = torch.randint(1, t + 1, (b,), generator=torch.Generator().manual_seed(50 + i))
+        lengths[0] = max(1, t - 2)  # at least one sequence is padded
+        mask = (torch.arange(t)[None, :] < lengths[:, None]).long()
+        right = fgm_masked(grad, mask, eps)
+        cases.append(Case(args=(grad, mask, eps),
+                          check=_tensor_check(right, _fgm_mistakes(grad, mask, eps)),
+                          label=f"grad of shape {(b, t, h)} (non-zero at the padding too), "
+                                f"sequence lengths {lengths.tolist()}, eps={eps}"))
+    return run_check("Exercise 5 · FGM on padded sequences", fn, cases, inputs_unchanged=True,
+                     hint="padding is not part of the review: it should neither count in the "
+                          "length of g nor be moved. Which single operation on g achieves both, "
+                          "before the L2 norm per sequence (over all its tokens and dimensions)?")
 
 
 # --- Exercise 6: experiment -------------------------------------------------------------
-def check_adv_training_experiment(fn: Callable[[], Mapping[str, Mapping[str, float]]],
-                                  min_gain: float = 0.0) -> CheckResult:
-    """Exercise 6 (experiment): adversarial training raises PGD accuracy at a larger eps.
+def check_adv_training_experiment(fn: Callable[[], Mapping[str, Mapping[str, object]]],
+                                  x: torch.Tensor | None = None, y: torch.Tensor | None = None,
+                                  eps: float | None = None, pgd_steps: int = 10,
+                                  tolerance: float = 0.05) -> CheckResult:
+    """Exercise 6 (experiment): adversarial training at 2ε, checked with the checker's own PGD.
 
-    ``fn()`` returns ``{"standard": {"clean": a, "robust": b}, "adversarial": {...}}`` with
-    accuracies in [0, 1]. The effect to see: the adversarially trained model's robust
-    accuracy is higher (by more than ``min_gain``); an attack that ran makes robust accuracy
-    lower than clean accuracy for the standard model.
+    ``fn()`` returns ``{"standard": {"model": m, "clean": a, "robust": b}, "adversarial": {...}}``
+    with accuracies in [0, 1]. The checker attacks both models itself (PGD at ``eps`` with
+    ``pgd_steps`` steps of eps/4 from a fixed random start, on ``x, y``) and requires: your
+    robust accuracies are not above what its PGD finds (+ ``tolerance``: an FGSM or a smaller
+    eps would be), both models lose accuracy under attack, and the adversarial model keeps
+    more. ``result.measured`` holds the checker's numbers.
     """
+    measured: dict[str, dict[str, float]] = {}
+
     def check(out: object) -> tuple[bool, str]:
-        expected = ("{'standard': {'clean': ..., 'robust': ...}, 'adversarial': {...}} with "
-                    "accuracies in [0, 1] and adversarial['robust'] > standard['robust']")
+        expected = ("{'standard': {'model': ..., 'clean': ..., 'robust': ...}, 'adversarial': "
+                    "{...}} with accuracies in [0, 1] from PGD at 2 * S.adv_eps, and the "
+                    "adversarial model more robust")
         try:
             values = {arm: {k: float(out[arm][k]) for k in ("clean", "robust")}
                       for arm in ("standard", "adversarial")}
-        except (TypeError, KeyError, ValueError):
+            models = {arm: out[arm]["model"] for arm in ("standard", "adversarial")}
+        except (TypeError, KeyError, ValueError, IndexError):
             return False, f"{expected}\n   what differs: not a dict of that shape"
         if any(not 0.0 <= v <= 1.0 for arm in values.values() for v in arm.values()):
             return False, (f"{expected}\n   what differs: an accuracy is outside [0, 1] -- "
                            f"fractions, not percentages")
-        std, rob = values["standard"], values["adversarial"]
-        if std["robust"] >= std["clean"]:
-            return False, (f"{expected}\n   what differs: the standard model is as accurate "
-                           f"under attack ({std['robust']:.3f}) as clean ({std['clean']:.3f}) "
-                           f"-- did the PGD attack run at the larger eps?")
-        if rob["robust"] - std["robust"] <= min_gain:
-            return False, (f"{expected}\n   what differs: robust accuracy adversarial "
-                           f"{rob['robust']:.3f} vs standard {std['robust']:.3f} -- was the "
-                           f"adversarial arm trained with the attack, and are the arms swapped?")
+        if not all(isinstance(m, nn.Module) for m in models.values()):
+            return False, f"{expected}\n   what differs: 'model' must be the trained nn.Module"
+        if x is None or y is None or eps is None:
+            return False, f"{expected}\n   what differs: the checker needs x, y and eps"
+        for arm, model in models.items():
+            was = model.training
+            model.eval()
+            attack = lambda m, a, b: adv.pgd(m, a, b, eps, eps / 4, pgd_steps,
+                                             generator=torch.Generator().manual_seed(0))
+            measured[arm] = {"clean": adv.accuracy(model, x, y),
+                             "robust": adv.robust_accuracy(model, x, y, attack)[0]}
+            model.train(was)
+        for arm in ("standard", "adversarial"):
+            yours, ours = values[arm], measured[arm]
+            if yours["robust"] >= yours["clean"]:
+                return False, (f"{expected}\n   what differs: your {arm} model is as accurate "
+                               f"under attack ({yours['robust']:.3f}) as clean "
+                               f"({yours['clean']:.3f}) -- did the attack run on this arm?")
+            if yours["robust"] > ours["robust"] + tolerance:
+                return False, (f"{expected}\n   what differs: your {arm} robust accuracy "
+                               f"{yours['robust']:.3f} is well above what the checker's PGD "
+                               f"at eps={eps:.3g} finds ({ours['robust']:.3f}) -- did you "
+                               f"attack with FGSM, with fewer steps, or at S.adv_eps instead "
+                               f"of 2 * S.adv_eps?")
+        if measured["adversarial"]["robust"] <= measured["standard"]["robust"]:
+            return False, (f"{expected}\n   what differs: under the checker's PGD the "
+                           f"adversarial model keeps {measured['adversarial']['robust']:.3f}, "
+                           f"the standard one {measured['standard']['robust']:.3f} -- was the "
+                           f"adversarial arm trained with the attack at 2 * S.adv_eps, and are "
+                           f"the arms swapped?")
         return True, expected
 
-    return run_check("Exercise 6 · adversarial-training experiment", fn,
-                     [Case(check=check, label="your two trained classifiers")],
-                     hint="train_supervised(..., attack=None) vs attack=a random-start FGSM at "
-                          "2 * S.adv_eps; evaluate both with adv.robust_accuracy and a PGD "
-                          "attack at the same eps.")
+    result = run_check("Exercise 6 · adversarial-training experiment", fn,
+                       [Case(check=check, label="your two trained classifiers")],
+                       hint="train_supervised(..., attack=None) vs attack=a random-start FGSM at "
+                            "2 * S.adv_eps; evaluate both with adv.robust_accuracy and a PGD "
+                            "attack (adv.pgd, several steps) at the same eps; return the models "
+                            "too.")
+    result.measured = measured  # type: ignore[attr-defined]
+    return result
