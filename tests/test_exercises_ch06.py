@@ -75,6 +75,38 @@ def swap_global_random(words, n, rng):  # ignores the rng: not reproducible
     return out
 
 
+def swap_one_sentence(words, n, rng):  # draws one sentence, then makes all n swaps in it
+    out, groups = list(words), _sentence_positions(words)
+    if groups:
+        group = rng.choice(groups)
+        for _ in range(n):
+            i, j = rng.sample(group, 2)
+            out[i], out[j] = out[j], out[i]
+    return out
+
+
+def swap_skip_short(words, n, rng):  # draws among all sentences, skips short ones: fewer than n swaps
+    out, groups = list(words), _sentence_positions(words)
+    everything = groups + [[0]] * (len([w for w in words if w in {".", "!", "?"}]) + 1 - len(groups))
+    for _ in range(n):
+        group = rng.choice(everything)
+        if len(group) < 2:
+            continue
+        i, j = rng.sample(group, 2)
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+def swap_first_sentence_adjacent(words, n, rng):  # neighbours in the first sentence only
+    out, groups = list(words), _sentence_positions(words)
+    if groups:
+        group = groups[0]
+        for _ in range(n):
+            k = rng.randrange(len(group) - 1)
+            out[group[k]], out[group[k + 1]] = out[group[k + 1]], out[group[k]]
+    return out
+
+
 def test_swap_within_sentences(sol):
     check = ch06.check_swap_within_sentences
     assert_passes(check, sol.swap_within_sentences)
@@ -83,6 +115,9 @@ def test_swap_within_sentences(sol):
     assert_rejected(check, swap_by_shuffling)
     assert_rejected(check, swap_in_place, "changed its input")
     assert_rejected(check, swap_global_random, "same seed")
+    assert_rejected(check, swap_one_sentence, "two sentences")
+    assert_rejected(check, swap_skip_short, "exactly 2 positions")
+    assert_rejected(check, swap_first_sentence_adjacent)
     assert_not_attempted(check)
 
 
@@ -101,11 +136,31 @@ def floor_first_words(words, p, rng, min_words=1):  # pads with the first words,
     return out if len(out) >= min(min_words, len(words)) else list(words[:min_words])
 
 
+def _floor_restore(words, p, rng, min_words, pick):
+    kept = [rng.random() >= p for _ in words]
+    deleted = [i for i, k in enumerate(kept) if not k]
+    missing = min(min_words, len(words)) - sum(kept)
+    if missing > 0:
+        for i in pick(deleted, missing):
+            kept[i] = True
+    return [w for w, k in zip(words, kept) if k]
+
+
+def floor_restore_first_deleted(words, p, rng, min_words=1):  # deterministic restoration
+    return _floor_restore(words, p, rng, min_words, lambda deleted, m: deleted[:m])
+
+
+def floor_restore_last_deleted(words, p, rng, min_words=1):
+    return _floor_restore(words, p, rng, min_words, lambda deleted, m: deleted[-m:])
+
+
 def test_delete_with_floor(sol):
     assert_passes(ch06.check_delete_with_floor, sol.delete_with_floor)
     assert_rejected(ch06.check_delete_with_floor, floor_missing)
     assert_rejected(ch06.check_delete_with_floor, floor_inverted)
     assert_rejected(ch06.check_delete_with_floor, floor_first_words, "surviving word was lost")
+    assert_rejected(ch06.check_delete_with_floor, floor_restore_first_deleted, "seed to seed")
+    assert_rejected(ch06.check_delete_with_floor, floor_restore_last_deleted, "seed to seed")
     assert_not_attempted(ch06.check_delete_with_floor)
 
 
@@ -133,12 +188,19 @@ def synonyms_with_the_word(word, pos):
                    for l in s.lemmas()})
 
 
+def synonyms_not_lowered(word, pos):  # keeps 'Oscar', 'Academy Award'
+    wn = aug.wordnet()
+    return sorted({lemma.name().replace("_", " ") for s in wn.synsets(word, pos=pos)
+                   for lemma in s.lemmas()} - {word})
+
+
 def test_pos_synonyms(sol):
     assert_passes(ch06.check_pos_synonyms, sol.pos_synonyms)
     assert_rejected(ch06.check_pos_synonyms, synonyms_any_pos, "requested part of speech")
     assert_rejected(ch06.check_pos_synonyms, synonyms_strict_pos, "satellites")
     assert_rejected(ch06.check_pos_synonyms, synonyms_with_underscores, "'_' into spaces")
     assert_rejected(ch06.check_pos_synonyms, synonyms_with_the_word)
+    assert_rejected(ch06.check_pos_synonyms, synonyms_not_lowered)
     assert_not_attempted(ch06.check_pos_synonyms)
 
 
@@ -157,10 +219,23 @@ def mixup_unmixed_inputs(model, x, y, lam, perm):
     return lam * F.cross_entropy(logits, y) + (1 - lam) * F.cross_entropy(logits, y[perm])
 
 
+def mixup_mixed_logits(model, x, y, lam, perm):  # mixes the outputs: equal only for a linear model
+    logits = lam * model(x) + (1 - lam) * model(x[perm])
+    return lam * F.cross_entropy(logits, y) + (1 - lam) * F.cross_entropy(logits, y[perm])
+
+
+def mixup_no_grad(model, x, y, lam, perm):  # the right number, but nothing to backpropagate
+    with torch.no_grad():
+        logits = model(lam * x + (1 - lam) * x[perm])
+        return lam * F.cross_entropy(logits, y) + (1 - lam) * F.cross_entropy(logits, y[perm])
+
+
 def test_mixup_loss(sol):
     assert_passes(ch06.check_mixup_loss, sol.mixup_step)
     for wrong in (mixup_weights_swapped, mixup_only_first_label, mixup_unmixed_inputs):
         assert_rejected(ch06.check_mixup_loss, wrong)
+    assert_rejected(ch06.check_mixup_loss, mixup_mixed_logits, "mix the inputs")
+    assert_rejected(ch06.check_mixup_loss, mixup_no_grad, "no gradient")
     assert_not_attempted(ch06.check_mixup_loss)
 
 
