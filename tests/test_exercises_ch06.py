@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("one_thread", "lenient_checkers")
 
 NOTEBOOK = solution_notebook("06_data_augmentation.ipynb")
 NAMES = ["swap_within_sentences", "delete_with_floor", "pos_synonyms", "mixup_step", "negation_safe_deletion",
-         "predict_negation", "flip_rate", "delete_negations", "delete_as_many_others"]
+         "predict_safe_deletion", "flip_rate", "delete_negations", "delete_as_many_others"]
 
 
 @pytest.fixture(scope="module")
@@ -266,43 +266,59 @@ def test_negation_safe_deletion(sol):
 # --- Exercise 6 (experiment) ----------------------------------------------------------------
 @pytest.fixture
 def toy_judge(sol):
-    """A rule 'judge' on reviews that all read '... not bad ...' and are positive."""
-    texts = [["the", "plot", "is", "not", "bad", "at", "all", f"x{i}"] for i in range(40)]
+    """A rule 'judge' on 40 positive reviews reading '... not bad ...', plus 60 others."""
+    texts = [["the", "plot", "is", "not", "bad", "at", "all", f"x{i}"] for i in range(40)] + [["meh"]] * 60
 
     def predict(token_lists):
         return torch.tensor([int("bad" not in w or "not" in w) for w in token_lists])
 
     sol.groups, sol.val_tokens = {"negation": list(range(40))}, texts
-    sol.val_y, sol.predict = torch.ones(40, dtype=torch.long), predict
+    sol.val_y, sol.predict = torch.ones(100, dtype=torch.long), predict
     return sol
-
-
-def rate_is_accuracy(edit, sol=None):
-    return 1.0 - _solution_rate(edit)
-
-
-def rate_is_count(edit):
-    return _solution_rate(edit) * 40
 
 
 _SOL = {}
 
 
-def _solution_rate(edit):
-    return _SOL["sol"].flip_rate(edit)
+def _edited(edit, rows, seed=None):
+    sol = _SOL["sol"]
+    return [edit(sol.val_tokens[i], random.Random(i if seed is None else seed)) for i in rows]
+
+
+def rate_is_accuracy(edit):
+    return 1.0 - _SOL["sol"].flip_rate(edit)
+
+
+def rate_is_count(edit):
+    return _SOL["sol"].flip_rate(edit) * 40
+
+
+def rate_wrong_denominator(edit):  # divides by every validation review
+    sol = _SOL["sol"]
+    rows = sol.groups["negation"]
+    return ((sol.predict(_edited(edit, rows)) != sol.val_y[rows]).sum() / len(sol.val_y)).item()
+
+
+def rate_tiny_sample(edit):  # the first 10 reviews, one shared seed
+    sol = _SOL["sol"]
+    rows = sol.groups["negation"][:10]
+    return (sol.predict(_edited(edit, rows, seed=0)) != sol.val_y[rows]).float().mean().item()
 
 
 def test_negation_experiment(toy_judge):
     sol = toy_judge
     _SOL["sol"] = sol
-    args = (sol.delete_negations, sol.delete_as_many_others)
-    result = assert_passes(lambda f, p: ch06.check_negation_experiment(f, p, *args),
-                           (sol.flip_rate, sol.predict_negation))
-    assert result.ok
-    assert_rejected(lambda f, p: ch06.check_negation_experiment(f, p, *args),
-                    (sol.flip_rate, lambda: "less"))
-    assert_rejected(lambda f, p: ch06.check_negation_experiment(f, p, *args),
-                    (rate_is_accuracy, sol.predict_negation), "not the accuracy")
-    assert_rejected(lambda f, p: ch06.check_negation_experiment(f, p, *args),
-                    (rate_is_count, sol.predict_negation), "not a count")
-    assert_not_attempted(lambda f, p: ch06.check_negation_experiment(f, p, *args), 2)
+    args = (sol.predict, sol.val_tokens, sol.val_y, sol.groups["negation"])
+
+    def check(f, p):
+        return ch06.check_negation_experiment(f, p, *args)
+
+    assert_passes(check, (sol.flip_rate, sol.predict_safe_deletion))
+    for guess in ("lower", "higher", "same"):            # recorded, never graded
+        assert_passes(check, (sol.flip_rate, lambda g=guess: g))
+    assert_rejected(check, (sol.flip_rate, lambda: "more"), "predict_safe_deletion")
+    assert_rejected(check, (rate_is_accuracy, sol.predict_safe_deletion))
+    assert_rejected(check, (rate_is_count, sol.predict_safe_deletion), "not a count")
+    assert_rejected(check, (rate_wrong_denominator, sol.predict_safe_deletion), "divide")
+    assert_rejected(check, (rate_tiny_sample, sol.predict_safe_deletion), "divide")
+    assert_not_attempted(check, 2)

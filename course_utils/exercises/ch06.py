@@ -366,48 +366,68 @@ def _as_rate(value: Any) -> float | None:
     return float(value)
 
 
+SAFE_P = 0.3  # deletion probability of the Exercise 6 experiment
+PREDICTIONS = ("lower", "same", "higher")
+
+
 def check_negation_experiment(flip_rate: Callable[[Callable], float], predict: Callable[[], str],
-                              delete_negations: Callable, delete_others: Callable
-                              ) -> CheckResult:
-    """Exercise 6 (experiment): flip rate of deleting negations vs as many other words."""
+                              judge: Callable, tokens: Sequence[list[str]], labels: torch.Tensor,
+                              rows: Sequence[int]) -> CheckResult:
+    """Exercise 6 (experiment): does negation-safe deletion flip the judge less than random deletion?
+
+    The learner's ``flip_rate`` is compared with a reference measurement on the same reviews;
+    the prediction is recorded and printed next to the result, not graded.
+    """
+    rows = list(rows)
+    edits = {"no edit": lambda words, rng: list(words),
+             "random deletion": lambda words, rng: aug.random_deletion(words, SAFE_P, rng),
+             "negation-safe deletion": lambda words, rng: _negation_safe_reference(words, SAFE_P, rng)}
+
+    def reference(edit: Callable) -> float:
+        edited = [edit(list(tokens[i]), random.Random(i)) for i in rows]
+        return (torch.as_tensor(judge(edited)) != torch.as_tensor(labels)[rows]).float().mean().item()
+
+    expected = {name: reference(edit) for name, edit in edits.items()}
+    tolerance = 0.5 / max(len(rows), 1)
 
     def measure() -> dict[str, Any]:
-        return {"no edit": flip_rate(lambda words, rng: list(words)),
-                "delete the negations": flip_rate(delete_negations),
-                "delete as many other words": flip_rate(delete_others)}
+        return {name: flip_rate(edit) for name, edit in edits.items()}
 
     def check_rates(got: Any) -> tuple[bool, str]:
-        want = "three shares in [0, 1]; 0 for 'no edit' (the group is judged correctly)"
+        want = ", ".join(f"{k}: {v:.3f}" for k, v in expected.items()) + \
+            f" (shares of the {len(rows)} reviews in rows, each edited with random.Random(i))"
         rates = {k: _as_rate(v) for k, v in got.items()}
         bad = [k for k, v in rates.items() if v is None or not 0.0 <= v <= 1.0]
         if bad:
             return False, f"{want}\n   what differs: flip_rate returned {got[bad[0]]!r} for " \
                           f"'{bad[0]}' -- a share (a float between 0 and 1), not a count"
-        if rates["no edit"] != 0.0:
-            return False, f"{want}\n   what differs: with no edit you measured " \
-                          f"{rates['no edit']:.3f} -- count the reviews whose prediction " \
-                          f"differs from the label (not the accuracy), over groups['negation']"
+        off = [k for k in rates if abs(rates[k] - expected[k]) > tolerance]
+        if off:
+            k = off[0]
+            return False, f"{want}\n   what differs: for '{k}' you measured {rates[k]:.3f} -- divide " \
+                          f"by the number of negation reviews, use all of them, and seed review i " \
+                          f"with random.Random(i)"
         return True, want
 
-    result = run_check("Exercise 6 · flip_rate", measure, [Case(label="the judge, three edits",
-                                                                check=check_rates)],
+    result = run_check("Exercise 6 · flip_rate", measure,
+                       [Case(label=f"the judge, three edits (p={SAFE_P})", check=check_rates)],
                        hint="edit every review of groups['negation'] with random.Random(i), "
                             "predict all of them, return the share whose prediction != label.")
     if not result.ok:
         return result
-    rates = {k: _as_rate(v) for k, v in measure().items()}
-    measured = "more" if rates["delete the negations"] > rates["delete as many other words"] \
-        else "less"
-    label = (f"measured: deleting the negations flips {rates['delete the negations']:.1%}, "
-             f"deleting as many other words {rates['delete as many other words']:.1%}")
-    print(f"   {label}")
 
-    def same(got: Any, expected: str) -> tuple[bool, str]:
-        if not isinstance(got, str) or got.strip().lower() not in ("more", "less"):
-            return False, 'predict_negation() must return "more" or "less"'
-        return got.strip().lower() == expected, ""
+    def recorded(got: Any) -> tuple[bool, str]:
+        want = f"one of {PREDICTIONS}"
+        if not isinstance(got, str) or got.strip().lower() not in PREDICTIONS:
+            return False, f"{want}\n   what differs: predict_safe_deletion() returned {got!r}"
+        return True, want
 
-    return run_check("Exercise 6 · your prediction", predict, [Case(label=label, expected=measured)],
-                     comparator=same,
-                     hint="compare your prediction with the two measured shares: which words "
-                          "carry the label of a negated sentence?")
+    verdict = run_check("Exercise 6 · your prediction (recorded, not graded)", predict,
+                        [Case(label="a prediction", check=recorded)],
+                        hint=f"return one of {PREDICTIONS}.")
+    if verdict.ok:
+        safe, plain = expected["negation-safe deletion"], expected["random deletion"]
+        print(f"   you predicted: {predict().strip().lower()} · measured: random deletion flips "
+              f"{plain:.1%}, negation-safe deletion {safe:.1%} of the {len(rows)} negation reviews "
+              f"(p={SAFE_P}); one review is {1 / max(len(rows), 1):.1%}")
+    return verdict
