@@ -14,7 +14,7 @@ from course_utils.exercises import ch06
 pytestmark = pytest.mark.usefixtures("one_thread", "lenient_checkers")
 
 NOTEBOOK = solution_notebook("06_data_augmentation.ipynb")
-NAMES = ["swap_within_sentences", "delete_with_floor", "pos_synonyms", "mixup_step", "negation_safe_deletion",
+NAMES = ["get_synonyms", "swap_within_sentences", "delete_with_floor", "known_synonyms", "mixup_step", "negation_safe_deletion",
          "predict_safe_deletion", "flip_rate", "delete_negations", "delete_as_many_others"]
 
 
@@ -165,43 +165,28 @@ def test_delete_with_floor(sol):
 
 
 # --- Exercise 3 ----------------------------------------------------------------------------
-def synonyms_any_pos(word, pos):
-    wn = aug.wordnet()
-    return sorted({l.name().replace("_", " ").lower() for s in wn.synsets(word) for l in s.lemmas()}
-                  - {word})
+_VOCAB = frozenset("movie motion picture flick cinema show boring dim dumb great fine".split())
 
 
-def synonyms_strict_pos(word, pos):  # drops WordNet's satellite adjectives ('s')
-    wn = aug.wordnet()
-    return sorted({l.name().replace("_", " ").lower() for s in wn.synsets(word, pos=pos)
-                   if s.pos() == pos for l in s.lemmas()} - {word})
+def known_unfiltered(word, vocab):  # every synonym, known or not
+    return list(aug.synonyms(word))
 
 
-def synonyms_with_underscores(word, pos):
-    wn = aug.wordnet()
-    return sorted({l.name().lower() for s in wn.synsets(word, pos=pos) for l in s.lemmas()} - {word})
+def known_whole_string(word, vocab):  # 'motion picture' is never in a vocabulary of words
+    return sorted(s for s in aug.synonyms(word) if s in vocab)
 
 
-def synonyms_with_the_word(word, pos):
-    wn = aug.wordnet()
-    return sorted({l.name().replace("_", " ").lower() for s in wn.synsets(word, pos=pos)
-                   for l in s.lemmas()})
+def known_any_word(word, vocab):  # 'picture show' kept because 'picture' is known
+    return sorted(s for s in aug.synonyms(word) if any(t in vocab for t in s.split()))
 
 
-def synonyms_not_lowered(word, pos):  # keeps 'Oscar', 'Academy Award'
-    wn = aug.wordnet()
-    return sorted({lemma.name().replace("_", " ") for s in wn.synsets(word, pos=pos)
-                   for lemma in s.lemmas()} - {word})
-
-
-def test_pos_synonyms(sol):
-    assert_passes(ch06.check_pos_synonyms, sol.pos_synonyms)
-    assert_rejected(ch06.check_pos_synonyms, synonyms_any_pos, "requested part of speech")
-    assert_rejected(ch06.check_pos_synonyms, synonyms_strict_pos, "satellites")
-    assert_rejected(ch06.check_pos_synonyms, synonyms_with_underscores, "'_' into spaces")
-    assert_rejected(ch06.check_pos_synonyms, synonyms_with_the_word)
-    assert_rejected(ch06.check_pos_synonyms, synonyms_not_lowered)
-    assert_not_attempted(ch06.check_pos_synonyms)
+def test_known_synonyms(sol):
+    check = ch06.check_known_synonyms
+    assert_passes(check, sol.known_synonyms)
+    assert_rejected(check, known_unfiltered)
+    assert_rejected(check, known_whole_string, "every one of its words")
+    assert_rejected(check, known_any_word, "all its words")
+    assert_not_attempted(check)
 
 
 # --- Exercise 4 ----------------------------------------------------------------------------

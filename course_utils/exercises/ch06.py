@@ -225,43 +225,41 @@ def check_delete_with_floor(fn: Callable[..., list[str]]) -> CheckResult:
                      hint="choose the positions to restore with rng.sample.")
 
 
-# --- Exercise 3: synonyms with a part of speech ----------------------------------------------
-def _pos_reference(word: str, pos: str) -> list[str]:
-    wn = aug.wordnet()
-    found = {lemma.name().replace("_", " ").lower() for s in wn.synsets(word, pos=pos)
-             for lemma in s.lemmas()}
-    return sorted(found - {word})
+# --- Exercise 3: synonyms the classifier can read --------------------------------------------
+def _known_reference(word: str, vocab: Any) -> list[str]:
+    return sorted(s for s in aug.synonyms(word) if all(t in vocab for t in s.split()))
 
 
-def _synonym_comparator(got: Any, expected: list[str]) -> tuple[bool, str]:
+def _known_comparator(got: Any, expected: list[str]) -> tuple[bool, str]:
     if not _is_word_list(got):
         return False, f"expected a sorted list of str, got {type(got).__name__}"
     if got == expected:
         return True, ""
     if sorted(set(got)) == expected:
-        return False, "the same words, but not as a sorted list of distinct strings"
+        return False, "the same synonyms, but not as a sorted list of distinct strings"
     extra, missing = sorted(set(got) - set(expected)), sorted(set(expected) - set(got))
     reason = f"extra {extra[:4]}, missing {missing[:4]}"
-    if any("_" in w for w in extra):
-        reason += " -- turn '_' into spaces"
-    elif missing and not extra:
-        reason += (" -- some senses are missing: for adjectives WordNet marks many synsets as "
-                   "satellites ('s'), and pos='a' must keep them")
-    elif extra and not missing:
-        reason += " -- only synsets of the requested part of speech, and never the word itself"
+    if any(" " in w for w in missing):
+        reason += " -- a multi-word synonym is readable when *every* one of its words is in vocab"
+    elif any(" " in w for w in extra):
+        reason += " -- a multi-word synonym needs *all* its words in vocab, not just one"
+    elif extra:
+        reason += " -- keep only synonyms whose words are all in vocab"
     return False, reason
 
 
-def check_pos_synonyms(fn: Callable[[str, str], list[str]]) -> CheckResult:
-    """Exercise 3: WordNet synonyms restricted to a part of speech (satellites count as 'a')."""
-    cases = [Case(args=a) for a in (("good", "a"), ("good", "n"), ("dull", "a"), ("dull", "v"),
-                                    ("film", "n"), ("well", "r"), ("light", "a"),
-                                    ("acting", "n"), ("oscar", "n"))]
-    return run_check("Exercise 3 · pos_synonyms", fn, cases, reference=_pos_reference,
-                     comparator=_synonym_comparator,
-                     hint="wn.synsets(word, pos=pos) already restricts the senses (and for "
-                          "'a' includes the satellites 's'); collect lemma.name() of each "
-                          "synset, replace '_' by ' ', lower-case, drop the word itself, sort.")
+_VOCAB = frozenset("movie motion picture flick cinema show boring dim dumb great fine skilful "
+                   "secret plan story game well honest dear full expert".split())
+
+
+def check_known_synonyms(fn: Callable[[str, Any], list[str]]) -> CheckResult:
+    """Exercise 3: WordNet synonyms whose every word is in the classifier's vocabulary."""
+    cases = [Case(args=(w, _VOCAB)) for w in ("film", "dull", "good", "plot", "acting")]
+    cases += [Case(args=("film", frozenset({"motion", "movie"}))), Case(args=("good", frozenset()))]
+    return run_check("Exercise 3 · known_synonyms", fn, cases, reference=_known_reference,
+                     comparator=_known_comparator,
+                     hint="start from get_synonyms(word); a synonym can be read by the classifier "
+                          "only if the featurizer would not map any of its words to 'unknown'.")
 
 
 # --- Exercise 4: the mixup loss ------------------------------------------------------------
