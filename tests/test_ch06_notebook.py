@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 NOTEBOOK = solution_notebook("06_data_augmentation.ipynb")
 NAMES = ["get_synonyms", "synonym_replacement", "random_insertion", "random_deletion",
          "random_swap", "keep_probability", "SkipGramNS", "swap_within_sentences", "delete_with_floor",
-         "pos_synonyms", "mixup_step", "negation_safe_deletion"]
+         "known_synonyms", "mixup_step", "negation_safe_deletion"]
 
 TEXTS = [aug.tokenize(t) for t in (
     "The acting is wooden, but the score is haunting and the plot never drags.",
@@ -32,12 +32,18 @@ def book(nb):
     return nb
 
 
+def test_notebook_known_synonyms_filters_by_vocabulary(book):
+    everything = set(" ".join(aug.synonyms("film")).split())
+    assert book.known_synonyms("film", everything) == list(aug.synonyms("film"))
+    assert book.known_synonyms("film", set()) == []
+    assert book.known_synonyms("film", {"movie", "motion", "picture"}) == ["motion picture", "movie", "picture"]
+
+
 def test_notebook_synonyms_equal_course_utils(book):
     for word in ("good", "dull", "film", "plot", "acting", "never"):
         assert book.get_synonyms(word) == aug.synonyms(word)
         for pos in ("n", "v", "a", "r"):
             assert book.get_synonyms(word, pos) == aug.synonyms(word, pos)
-            assert book.pos_synonyms(word, pos) == list(aug.synonyms(word, pos))
 
 
 @pytest.mark.parametrize("seed", range(8))

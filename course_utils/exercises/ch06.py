@@ -67,7 +67,8 @@ def _swap_case(fn: Callable, words: list[str], n: int, seed: int) -> Case:
         if moved > 2 * n:
             return False, f"{want}\n   what differs: {moved} positions changed -- each swap " \
                           f"exchanges two words; a shuffle is not n swaps"
-        if n == 1 and len(set(words)) == len(words) and moved != 2 and \
+        plain = [w for w in words if w not in ENDS]
+        if n == 1 and len(set(plain)) == len(plain) and moved != 2 and \
                 any(sum(c.values()) >= 2 for c in _sentences(words)):
             return False, f"{want}\n   what differs: one swap of distinct words must change " \
                           f"exactly 2 positions, got {moved} -- are i and j always different?"
@@ -82,6 +83,7 @@ def _swap_case(fn: Callable, words: list[str], n: int, seed: int) -> Case:
 
 
 _TWO_SENTENCES = "the plot drags . but the cast shines !".split()
+_SHORT_SENTENCES = "wow . the plot drags but a cast shines . ok . fine !".split()
 _THREE_SENTENCES = ("i expected to hate it . i was wrong . the score soars and the "
                     "ending lands").split()
 
@@ -94,6 +96,38 @@ def check_swap_within_sentences(fn: Callable[[list[str], int, random.Random], li
     cases += [_swap_case(fn, _THREE_SENTENCES, 3, s) for s in range(6)]
     cases += [_swap_case(fn, _SENTENCES[4], 2, 7), _swap_case(fn, "one . two .".split(), 2, 0),
               _swap_case(fn, ["alone"], 2, 0), _swap_case(fn, [], 1, 0)]
+    cases += [_swap_case(fn, _SHORT_SENTENCES, 1, s) for s in range(8)]
+
+    def spread_over_seeds() -> dict[str, bool]:
+        """Over 24 seeds: swaps reach several sentences, non-adjacent pairs, and split up."""
+        words = _THREE_SENTENCES
+        sentence_of = {}
+        k = 0
+        for i, w in enumerate(words):
+            if w in ENDS:
+                k += 1
+            else:
+                sentence_of[i] = k
+        seen = {"a sentence other than the first": False, "two words that are not neighbours": False,
+                "one call touching two sentences": False}
+        for seed in range(24):
+            one = fn(list(words), 1, random.Random(seed))
+            changed = [i for i, (a, b) in enumerate(zip(one, words)) if a != b]
+            if any(sentence_of.get(i, 0) > 0 for i in changed):
+                seen["a sentence other than the first"] = True
+            if len(changed) == 2 and changed[1] - changed[0] > 1:
+                seen["two words that are not neighbours"] = True
+            three = fn(list(words), 3, random.Random(seed))
+            if len({sentence_of[i] for i, (a, b) in enumerate(zip(three, words)) if a != b}) > 1:
+                seen["one call touching two sentences"] = True
+        return seen
+
+    def spread(got: Any) -> tuple[bool, str]:
+        want = "over 24 seeds, swaps in every sentence, of any two positions, each swap drawing its own sentence"
+        never = [k for k, v in got.items() if not v]
+        return (True, want) if not never else (
+            False, f"{want}\n   what differs: no seed ever swapped {never[0]} -- "
+                   f"draw the sentence and both positions with rng for every swap")
 
     def outputs_for_8_seeds() -> set[tuple[str, ...]]:
         return {tuple(fn(list(_SENTENCES[4]), 1, random.Random(s))) for s in range(8)}
@@ -104,16 +138,22 @@ def check_swap_within_sentences(fn: Callable[[list[str], int, random.Random], li
             False, f"{want}\n   what differs: every seed swapped the same positions -- draw "
                    f"them with rng")
 
-    hint = ("copy the list; collect the positions of each sentence (split at '.', '!', '?', "
-            "which never move) with at least two words; for each of the n swaps pick one such "
-            "sentence with rng.choice and two different positions in it with rng.sample.")
+    hint = ("a swap may only exchange two words of the same sentence, and a sentence end "
+            "('.', '!', '?') never moves. Which sentences can host a swap at all? Make every "
+            "one of the n swaps a real one, drawn with the rng you are given.")
     result = run_check("Exercise 1 · swap_within_sentences", fn, cases, inputs_unchanged=True,
                        hint=hint)
     if not result.ok:
         return result
-    return run_check("Exercise 1 · swap_within_sentences", outputs_for_8_seeds,
-                     [Case(label="the same 20 words with 8 different seeds", check=differ)],
-                     hint="the positions must come from the rng argument.")
+    result = run_check("Exercise 1 · swap_within_sentences", outputs_for_8_seeds,
+                       [Case(label="the same 20 words with 8 different seeds", check=differ)],
+                       hint="the positions must come from the rng argument.")
+    if not result.ok:
+        return result
+    return run_check("Exercise 1 · swap_within_sentences", spread_over_seeds,
+                     [Case(label="three sentences, 24 seeds", check=spread)],
+                     hint="every one of the n swaps draws its own sentence (among those with two "
+                          "words or more) and two different positions anywhere in it.")
 
 
 # --- Exercise 2: deletion with a floor -------------------------------------------------------
@@ -163,50 +203,63 @@ def check_delete_with_floor(fn: Callable[..., list[str]]) -> CheckResult:
              _floor_case(_SENTENCES[4], 0.8, 7, 5),
              _floor_case(["only"], 0.99, 6, 1), _floor_case(_SENTENCES[2], 1.0, 7, 5),
              _floor_case([], 0.5, 8, 1)]
-    return run_check("Exercise 2 · delete_with_floor", fn, cases, inputs_unchanged=True,
-                     hint="first draw rng.random() once per word and keep a word if the draw "
+    result = run_check("Exercise 2 · delete_with_floor", fn, cases, inputs_unchanged=True,
+                       hint="first draw rng.random() once per word and keep a word if the draw "
                           "is >= p; then, if fewer than min_words survive, choose (with rng) "
                           "some of the deleted positions to restore, and rebuild the list in "
                           "the original order.")
+    if not result.ok:
+        return result
+
+    def restored_for_12_seeds() -> set[tuple[str, ...]]:
+        return {tuple(fn(list(_SENTENCES[4]), 1.0, random.Random(s), min_words=3)) for s in range(12)}
+
+    def varied(got: Any) -> tuple[bool, str]:
+        want = "with p=1 every word is deleted; the 3 restored words differ from seed to seed"
+        return (True, want) if len(got) > 3 else (
+            False, f"{want}\n   what differs: only {len(got)} different outputs over 12 seeds -- "
+                   f"choose the words to restore with rng, not the first or last deleted ones")
+
+    return run_check("Exercise 2 · delete_with_floor", restored_for_12_seeds,
+                     [Case(label="20 words, p=1.0, min_words=3, 12 seeds", check=varied)],
+                     hint="choose the positions to restore with rng.sample.")
 
 
-# --- Exercise 3: synonyms with a part of speech ----------------------------------------------
-def _pos_reference(word: str, pos: str) -> list[str]:
-    wn = aug.wordnet()
-    found = {lemma.name().replace("_", " ").lower() for s in wn.synsets(word, pos=pos)
-             for lemma in s.lemmas()}
-    return sorted(found - {word})
+# --- Exercise 3: synonyms the classifier can read --------------------------------------------
+def _known_reference(word: str, vocab: Any) -> list[str]:
+    return sorted(s for s in aug.synonyms(word) if all(t in vocab for t in s.split()))
 
 
-def _synonym_comparator(got: Any, expected: list[str]) -> tuple[bool, str]:
+def _known_comparator(got: Any, expected: list[str]) -> tuple[bool, str]:
     if not _is_word_list(got):
         return False, f"expected a sorted list of str, got {type(got).__name__}"
     if got == expected:
         return True, ""
     if sorted(set(got)) == expected:
-        return False, "the same words, but not as a sorted list of distinct strings"
+        return False, "the same synonyms, but not as a sorted list of distinct strings"
     extra, missing = sorted(set(got) - set(expected)), sorted(set(expected) - set(got))
     reason = f"extra {extra[:4]}, missing {missing[:4]}"
-    if any("_" in w for w in extra):
-        reason += " -- turn '_' into spaces"
-    elif missing and not extra:
-        reason += (" -- some senses are missing: for adjectives WordNet marks many synsets as "
-                   "satellites ('s'), and pos='a' must keep them")
-    elif extra and not missing:
-        reason += " -- only synsets of the requested part of speech, and never the word itself"
+    if any(" " in w for w in missing):
+        reason += " -- a multi-word synonym is readable when *every* one of its words is in vocab"
+    elif any(" " in w for w in extra):
+        reason += " -- a multi-word synonym needs *all* its words in vocab, not just one"
+    elif extra:
+        reason += " -- keep only synonyms whose words are all in vocab"
     return False, reason
 
 
-def check_pos_synonyms(fn: Callable[[str, str], list[str]]) -> CheckResult:
-    """Exercise 3: WordNet synonyms restricted to a part of speech (satellites count as 'a')."""
-    cases = [Case(args=a) for a in (("good", "a"), ("good", "n"), ("dull", "a"), ("dull", "v"),
-                                    ("film", "n"), ("well", "r"), ("light", "a"),
-                                    ("acting", "n"))]
-    return run_check("Exercise 3 · pos_synonyms", fn, cases, reference=_pos_reference,
-                     comparator=_synonym_comparator,
-                     hint="wn.synsets(word, pos=pos) already restricts the senses (and for "
-                          "'a' includes the satellites 's'); collect lemma.name() of each "
-                          "synset, replace '_' by ' ', lower-case, drop the word itself, sort.")
+_VOCAB = frozenset("movie motion picture flick cinema show boring dim dumb great fine skilful "
+                   "secret plan story game well honest dear full expert".split())
+
+
+def check_known_synonyms(fn: Callable[[str, Any], list[str]]) -> CheckResult:
+    """Exercise 3: WordNet synonyms whose every word is in the classifier's vocabulary."""
+    cases = [Case(args=(w, _VOCAB)) for w in ("film", "dull", "good", "plot", "acting")]
+    cases += [Case(args=("film", frozenset({"motion", "movie"}))), Case(args=("good", frozenset()))]
+    return run_check("Exercise 3 · known_synonyms", fn, cases, reference=_known_reference,
+                     comparator=_known_comparator,
+                     hint="start from get_synonyms(word); a synonym can be read by the classifier "
+                          "only if the featurizer would not map any of its words to 'unknown'.")
 
 
 # --- Exercise 4: the mixup loss ------------------------------------------------------------
@@ -226,7 +279,7 @@ def _mixup_cases() -> list[Case]:
         features = 1
         for s in shape[1:]:
             features *= s
-        model = nn.Sequential(nn.Flatten(), nn.Linear(features, classes))
+        model = nn.Sequential(nn.Flatten(), nn.Linear(features, 8), nn.Tanh(), nn.Linear(8, classes))
         x = torch.randn(*shape, generator=g)
         y = torch.randint(0, classes, (shape[0],), generator=g)
         perm = torch.randperm(shape[0], generator=g)
@@ -235,10 +288,21 @@ def _mixup_cases() -> list[Case]:
     return cases
 
 
+def _mixup_comparator(got: Any, expected: torch.Tensor) -> tuple[bool, str]:
+    if not isinstance(got, torch.Tensor):
+        return False, f"expected a tensor, got {type(got).__name__} -- keep the graph: no .item()"
+    if not got.requires_grad:
+        return False, "the loss has no gradient -- it was computed under torch.no_grad() or detached"
+    if got.shape != expected.shape or not torch.allclose(got.detach(), expected.detach(), atol=1e-5, rtol=1e-4):
+        return False, f"got {got.detach().flatten()[:1].tolist()}, expected {expected.detach().flatten()[:1].tolist()}" \
+                      " -- mix the inputs, not the logits: the model is not linear"
+    return True, ""
+
+
 def check_mixup_loss(fn: Callable[..., torch.Tensor]) -> CheckResult:
     """Exercise 4: lam * CE(f(mix), y) + (1 - lam) * CE(f(mix), y[perm])."""
     return run_check("Exercise 4 · mixup_step", fn, _mixup_cases(), reference=_mixup_reference,
-                     atol=1e-5, rtol=1e-4, inputs_unchanged=True,
+                     comparator=_mixup_comparator, inputs_unchanged=True,
                      hint="mix the inputs (lam on x, 1 - lam on x[perm]), run the model once on "
                           "the mix, and weigh the two cross-entropies with the same lam: y gets "
                           "lam, y[perm] gets 1 - lam.")
@@ -300,48 +364,68 @@ def _as_rate(value: Any) -> float | None:
     return float(value)
 
 
+SAFE_P = 0.3  # deletion probability of the Exercise 6 experiment
+PREDICTIONS = ("lower", "same", "higher")
+
+
 def check_negation_experiment(flip_rate: Callable[[Callable], float], predict: Callable[[], str],
-                              delete_negations: Callable, delete_others: Callable
-                              ) -> CheckResult:
-    """Exercise 6 (experiment): flip rate of deleting negations vs as many other words."""
+                              judge: Callable, tokens: Sequence[list[str]], labels: torch.Tensor,
+                              rows: Sequence[int]) -> CheckResult:
+    """Exercise 6 (experiment): does negation-safe deletion flip the judge less than random deletion?
+
+    The learner's ``flip_rate`` is compared with a reference measurement on the same reviews;
+    the prediction is recorded and printed next to the result, not graded.
+    """
+    rows = list(rows)
+    edits = {"no edit": lambda words, rng: list(words),
+             "random deletion": lambda words, rng: aug.random_deletion(words, SAFE_P, rng),
+             "negation-safe deletion": lambda words, rng: _negation_safe_reference(words, SAFE_P, rng)}
+
+    def reference(edit: Callable) -> float:
+        edited = [edit(list(tokens[i]), random.Random(i)) for i in rows]
+        return (torch.as_tensor(judge(edited)) != torch.as_tensor(labels)[rows]).float().mean().item()
+
+    expected = {name: reference(edit) for name, edit in edits.items()}
+    tolerance = 0.5 / max(len(rows), 1)
 
     def measure() -> dict[str, Any]:
-        return {"no edit": flip_rate(lambda words, rng: list(words)),
-                "delete the negations": flip_rate(delete_negations),
-                "delete as many other words": flip_rate(delete_others)}
+        return {name: flip_rate(edit) for name, edit in edits.items()}
 
     def check_rates(got: Any) -> tuple[bool, str]:
-        want = "three shares in [0, 1]; 0 for 'no edit' (the group is judged correctly)"
+        want = ", ".join(f"{k}: {v:.3f}" for k, v in expected.items()) + \
+            f" (shares of the {len(rows)} reviews in rows, each edited with random.Random(i))"
         rates = {k: _as_rate(v) for k, v in got.items()}
         bad = [k for k, v in rates.items() if v is None or not 0.0 <= v <= 1.0]
         if bad:
             return False, f"{want}\n   what differs: flip_rate returned {got[bad[0]]!r} for " \
                           f"'{bad[0]}' -- a share (a float between 0 and 1), not a count"
-        if rates["no edit"] != 0.0:
-            return False, f"{want}\n   what differs: with no edit you measured " \
-                          f"{rates['no edit']:.3f} -- count the reviews whose prediction " \
-                          f"differs from the label (not the accuracy), over groups['negation']"
+        off = [k for k in rates if abs(rates[k] - expected[k]) > tolerance]
+        if off:
+            k = off[0]
+            return False, f"{want}\n   what differs: for '{k}' you measured {rates[k]:.3f} -- divide " \
+                          f"by the number of negation reviews, use all of them, and seed review i " \
+                          f"with random.Random(i)"
         return True, want
 
-    result = run_check("Exercise 6 · flip_rate", measure, [Case(label="the judge, three edits",
-                                                                check=check_rates)],
+    result = run_check("Exercise 6 · flip_rate", measure,
+                       [Case(label=f"the judge, three edits (p={SAFE_P})", check=check_rates)],
                        hint="edit every review of groups['negation'] with random.Random(i), "
                             "predict all of them, return the share whose prediction != label.")
     if not result.ok:
         return result
-    rates = {k: _as_rate(v) for k, v in measure().items()}
-    measured = "more" if rates["delete the negations"] > rates["delete as many other words"] \
-        else "less"
-    label = (f"measured: deleting the negations flips {rates['delete the negations']:.1%}, "
-             f"deleting as many other words {rates['delete as many other words']:.1%}")
-    print(f"   {label}")
 
-    def same(got: Any, expected: str) -> tuple[bool, str]:
-        if not isinstance(got, str) or got.strip().lower() not in ("more", "less"):
-            return False, 'predict_negation() must return "more" or "less"'
-        return got.strip().lower() == expected, ""
+    def recorded(got: Any) -> tuple[bool, str]:
+        want = f"one of {PREDICTIONS}"
+        if not isinstance(got, str) or got.strip().lower() not in PREDICTIONS:
+            return False, f"{want}\n   what differs: predict_safe_deletion() returned {got!r}"
+        return True, want
 
-    return run_check("Exercise 6 · your prediction", predict, [Case(label=label, expected=measured)],
-                     comparator=same,
-                     hint="compare your prediction with the two measured shares: which words "
-                          "carry the label of a negated sentence?")
+    verdict = run_check("Exercise 6 · your prediction (recorded, not graded)", predict,
+                        [Case(label="a prediction", check=recorded)],
+                        hint=f"return one of {PREDICTIONS}.")
+    if verdict.ok:
+        safe, plain = expected["negation-safe deletion"], expected["random deletion"]
+        print(f"   you predicted: {predict().strip().lower()} · measured: random deletion flips "
+              f"{plain:.1%}, negation-safe deletion {safe:.1%} of the {len(rows)} negation reviews "
+              f"(p={SAFE_P}); one review is {1 / max(len(rows), 1):.1%}")
+    return verdict
