@@ -40,29 +40,24 @@ def split_overlapping(strata, fractions, seed):  # validation and test drawn ind
     return {"train": train, "validation": val, "test": test}
 
 
-def split_unseeded(strata, fractions, seed):  # ignores seed: nobody can reproduce it
-    rng = np.random.default_rng()
+def _cut_each_stratum(strata, fractions, order):  # order(rows) -> the stratum's rows, reordered
     strata, out = np.asarray(strata), {"train": [], "validation": [], "test": []}
     for s in np.unique(strata):
-        rows = rng.permutation(np.flatnonzero(strata == s))
+        rows = order(np.flatnonzero(strata == s))
         a = round(fractions[0] * len(rows))
         b = a + round(fractions[1] * len(rows))
         out["train"] += rows[:a].tolist()
         out["validation"] += rows[a:b].tolist()
         out["test"] += rows[b:].tolist()
     return out
+
+
+def split_unseeded(strata, fractions, seed):  # ignores seed: nobody can reproduce it
+    return _cut_each_stratum(strata, fractions, np.random.default_rng().permutation)
 
 
 def split_no_shuffle(strata, fractions, seed):  # stratified, but each stratum's first rows -> train
-    strata, out = np.asarray(strata), {"train": [], "validation": [], "test": []}
-    for s in np.unique(strata):
-        rows = np.flatnonzero(strata == s)
-        a = round(fractions[0] * len(rows))
-        b = a + round(fractions[1] * len(rows))
-        out["train"] += rows[:a].tolist()
-        out["validation"] += rows[a:b].tolist()
-        out["test"] += rows[b:].tolist()
-    return out
+    return _cut_each_stratum(strata, fractions, lambda rows: rows)
 
 
 def test_split_checker(nb):
