@@ -32,6 +32,7 @@ class Ch11Sizes:
     warmup_frac: float  # share of the steps spent in linear warmup
     eval_every: int  # steps between validations (and best-checkpoint checks)
     resume_steps: int  # the interrupted/resumed demo run
+    resume_lr: float  # its peak learning rate (high, so that a few steps get above chance)
     resume_every: int  # its checkpoint interval
     resume_kill_at: int  # kill the process once this step's checkpoint is written
     ddp_steps: int  # the 2-process torchrun run
@@ -59,7 +60,7 @@ CHAPTER = ChapterSpec(
                         scratch_heads=4, scratch_steps=600, scratch_lr=2e-3,
                         scratch_pooling="cls", pretrained=("course-encoder",),
                         finetune_steps=150, finetune_lr=1e-3, finetune_pooling="mean",
-                        warmup_frac=0.1, eval_every=100, resume_steps=40, resume_every=10,
+                        warmup_frac=0.1, eval_every=100, resume_steps=40, resume_lr=5e-3, resume_every=10,
                         resume_kill_at=20, ddp_steps=20, student_width=32, student_layers=1,
                         student_steps=200, kd_temperature=2.0, kd_alpha=0.5,
                         latency_repeats=20, experiment_words=12, n_worst=5, ece_bins=10,
@@ -72,7 +73,7 @@ CHAPTER = ChapterSpec(
                        pretrained=("google-bert/bert-base-uncased",
                                    "distilbert/distilbert-base-uncased"),
                        finetune_steps=3000, finetune_lr=2e-5, finetune_pooling="mean", warmup_frac=0.1, eval_every=500,
-                       resume_steps=60, resume_every=20, resume_kill_at=20, ddp_steps=40,
+                       resume_steps=60, resume_lr=5e-4, resume_every=20, resume_kill_at=20, ddp_steps=40,
                        student_width=128, student_layers=2, student_steps=2000,
                        kd_temperature=2.0, kd_alpha=0.5, latency_repeats=50,
                        experiment_words=30, n_worst=8, ece_bins=15, script_timeout_s=600),
