@@ -10,18 +10,23 @@ from course_utils.project import evaluation as ev
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 NOTEBOOK = solution_notebook("11_imdb_project.ipynb")
-NAMES = ["stratified_split", "precision_recall_f1", "worst_mistakes", "keep_words"]
+NAMES = ["stratified_split", "class_f1", "confident_mistakes", "keep_words"]
 
 
-def test_notebook_metrics_equal_course_utils(nb):
+def test_notebook_metrics_equal_sklearn_and_course_utils(nb):
+    from sklearn.metrics import f1_score
+
     rng = np.random.default_rng(1)
     for _ in range(5):
-        cm = rng.integers(0, 50, (2, 2))
-        ours = ev.prf_from_confusion(cm)
-        theirs = nb.precision_recall_f1(cm)
-        assert all(theirs[k] == pytest.approx(ours[k]) for k in ("precision", "recall", "f1"))
+        y, pred = rng.integers(0, 2, 60), rng.integers(0, 2, 60)
+        theirs = nb.class_f1(ev.confusion(y, pred))
+        assert theirs["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro"))
+        assert theirs["f1_positive"] == pytest.approx(ev.prf_from_confusion(ev.confusion(y, pred))["f1"])
         labels, probs = rng.integers(0, 2, 40), rng.uniform(0, 1, 40)
-        assert nb.worst_mistakes(labels, probs, 6).tolist() == ev.worst_mistakes(labels, probs, 6).tolist()
+        per_class = nb.confident_mistakes(labels, probs, 40)
+        worst = ev.worst_mistakes(labels, probs, 40).tolist()
+        assert sorted(per_class[0] + per_class[1]) == sorted(worst)
+        assert per_class[1] == [i for i in worst if labels[i] == 1]
 
 
 def test_notebook_split_matches_the_library_split_proportions(nb):

@@ -51,3 +51,20 @@ def test_predict_proba_trims_padding_without_changing_results():
     full = torch.softmax(model(ids, mask), -1)[:, 1].detach().numpy()
     with torch.no_grad():
         assert np.allclose(ev.predict_proba(lambda i, m: model(i, m), ids, mask, batch_size=2), full)
+
+
+def test_mcnemar_exact_matches_scipy_binomtest():
+    from scipy.stats import binomtest
+
+    from course_utils.project.evaluation import mcnemar_exact
+
+    rng = np.random.default_rng(0)
+    for n, pa, pb in ((50, 0.8, 0.7), (300, 0.9, 0.88), (7, 0.5, 0.5)):
+        a, b = rng.random(n) < pa, rng.random(n) < pb
+        got = mcnemar_exact(a, b)
+        k, m = int((a & ~b).sum()), int((a ^ b).sum())
+        assert (got["a_only"], got["b_only"]) == (k, m - k)
+        assert got["p_value"] == pytest.approx(binomtest(k, m).pvalue if m else 1.0, abs=1e-12)
+    assert mcnemar_exact([True, False], [True, False])["p_value"] == 1.0   # no discordant pair
+    with pytest.raises(ValueError):
+        mcnemar_exact([True], [True, False])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -69,10 +70,36 @@ def check_stratified_split(fn: Callable[..., dict]) -> CheckResult:
             strata = [strata[j] for j in rng.permutation(len(strata))]
         cases.append(Case(args=(strata, fractions, 0), check=_split_check(strata, fractions),
                           label=label))
-    return run_check("Exercise 1 · stratified_split", fn, cases,
-                     hint="split each stratum on its own (or use train_test_split with "
-                          "stratify= twice: first hold out validation + test, then cut that "
-                          "part in two); every row goes to exactly one split.")
+    result = run_check("Exercise 1 · stratified_split", fn, cases,
+                       hint="split each stratum on its own (or use train_test_split with "
+                            "stratify= twice: first hold out validation + test, then cut that "
+                            "part in two); every row goes to exactly one split.")
+    if not result.ok:
+        return result
+    strata = ["neg"] * 30 + ["pos"] * 30   # sorted: without shuffling, train = the first rows
+    fractions = (0.6, 0.2, 0.2)
+
+    def three_calls() -> tuple[dict, dict, dict]:
+        return fn(strata, fractions, 3), fn(strata, fractions, 3), fn(strata, fractions, 4)
+
+    def seeded(got: tuple[dict, dict, dict]) -> tuple[bool, str]:
+        want = "the same split for the same seed, a different one for another seed"
+        a, b, c = ({k: sorted(np.asarray(v).astype(np.int64).ravel().tolist()) for k, v in d.items()}
+                   for d in got)
+        if a != b:
+            return False, f"{want}\n   what differs: two calls with seed=3 gave different splits: " \
+                          "the split ignores `seed` (use np.random.default_rng(seed)), so nobody " \
+                          "can reproduce it"
+        if a == c:
+            return False, f"{want}\n   what differs: seed=3 and seed=4 gave the same split: the " \
+                          "rows of each stratum are not shuffled (a file sorted by date or source " \
+                          "would put its first rows in train)"
+        return True, want
+
+    return run_check("Exercise 1 · stratified_split, seeded shuffling", three_calls,
+                     [Case(label="60 rows sorted by stratum; seeds 3, 3 and 4", check=seeded)],
+                     hint="draw a permutation of each stratum's rows from "
+                          "np.random.default_rng(seed) before cutting it.")
 
 
 # --- Exercise 2: resume, corrected -------------------------------------------------------
@@ -99,7 +126,8 @@ def _resume_case(steps: int, seed: int) -> Case:
                            "optimizer_state_dict": optimizer.state_dict(),
                            "scheduler_state_dict": scheduler.state_dict(), "step": steps,
                            "rng_state": rng})
-    next_draw = torch.rand(3)  # what the RNG gives right after the checkpoint
+    next_draw = (torch.rand(3), np.random.rand(3), random.random())  # right after the checkpoint
+    lrs = [g["lr"] for g in optimizer.param_groups]
     weights = {k: v.clone() for k, v in model.state_dict().items()}
     moments = optimizer.state_dict()["state"]
     last_epoch = scheduler.state_dict()["last_epoch"]
@@ -109,9 +137,11 @@ def _resume_case(steps: int, seed: int) -> Case:
     def run(fn: Callable[..., Any]) -> dict[str, Any]:
         fresh_model, fresh_opt, fresh_sched = _tiny_run(0, seed + 100)
         torch.manual_seed(12345)  # a different RNG position than at the checkpoint
+        np.random.seed(12345)
+        random.seed(12345)
         step = fn(fresh_model, fresh_opt, fresh_sched, str(path))
         return {"step": step, "model": fresh_model, "optimizer": fresh_opt,
-                "scheduler": fresh_sched, "draw": torch.rand(3)}
+                "scheduler": fresh_sched, "draw": (torch.rand(3), np.random.rand(3), random.random())}
 
     def check(got: dict[str, Any]) -> tuple[bool, str]:
         if got["step"] != steps:
@@ -126,13 +156,22 @@ def _resume_case(steps: int, seed: int) -> Case:
                 not torch.equal(state[k]["exp_avg"], moments[k]["exp_avg"]) for k in moments):
             return False, f"{expected}\n   what differs: the optimizer's moment estimates " \
                           "(exp_avg) were not restored: AdamW would restart its averages"
+        if any(not torch.equal(state[k]["exp_avg_sq"], moments[k]["exp_avg_sq"]) for k in moments):
+            return False, f"{expected}\n   what differs: the second moments (exp_avg_sq) differ " \
+                          "from the checkpoint's: the first steps after resuming would be too large"
+        got_lrs = [g["lr"] for g in got["optimizer"].param_groups]
+        if got_lrs != lrs:
+            return False, f"{expected}\n   what differs: the optimizer's learning rate is " \
+                          f"{got_lrs}, the checkpoint's {lrs}: keep the saved param_groups"
         if got["scheduler"].state_dict()["last_epoch"] != last_epoch:
             return False, f"{expected}\n   what differs: the scheduler is at last_epoch " \
                           f"{got['scheduler'].state_dict()['last_epoch']}, not {last_epoch}: " \
                           "the warmup would start again"
-        if not torch.equal(got["draw"], next_draw):
-            return False, f"{expected}\n   what differs: the RNG was not restored (dropout " \
-                          "masks and shuffling would differ from the uninterrupted run)"
+        for which, g, w in zip(("torch", "NumPy", "Python"), got["draw"], next_draw):
+            if not np.array_equal(np.asarray(g), np.asarray(w)):
+                return False, f"{expected}\n   what differs: the {which} RNG was not restored " \
+                              "(dropout masks and shuffling would differ from the uninterrupted " \
+                              "run); course_utils.checkpoint.restore_rng_state restores all three"
         return True, expected
 
     case = Case(args=(), label=f"a checkpoint after {steps} steps (model with dropout, "
@@ -157,52 +196,77 @@ def check_resume_training(fn: Callable[..., int]) -> CheckResult:
                           "dict); the scheduler and the RNG are part of the training state too.")
 
 
-# --- Exercise 3: precision, recall, F1 from a confusion matrix ---------------------------
-def _prf_reference(matrix: Any) -> dict[str, float]:
-    full = evaluation.prf_from_confusion(matrix)
-    return {k: float(full[k]) for k in ("precision", "recall", "f1")}
+# --- Exercise 3: per-class and macro F1 from one confusion matrix ------------------------
+def _f1(tp: float, fp: float, fn: float) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def _class_f1_reference(matrix: Any) -> dict[str, float]:
+    (tn, fp), (fn, tp) = np.asarray(matrix, dtype=float)
+    pos, neg = _f1(tp, fp, fn), _f1(tn, fn, fp)   # the negative class: TN are its hits
+    return {"f1_negative": neg, "f1_positive": pos, "macro_f1": (neg + pos) / 2}
 
 
 def check_prf(fn: Callable[[np.ndarray], dict]) -> CheckResult:
-    """Exercise 3: ``fn(cm)`` with cm = [[TN, FP], [FN, TP]] -> precision, recall, F1."""
+    """Exercise 3: ``fn(cm)`` with cm = [[TN, FP], [FN, TP]] -> F1 of each class and macro-F1."""
     matrices = [([[50, 10], [5, 35]], "TN 50, FP 10, FN 5, TP 35"),
-                ([[90, 2], [30, 8]], "few positives found (low recall)"),
-                ([[10, 40], [1, 49]], "many false positives (low precision)"),
-                ([[20, 0], [7, 0]], "no positive predictions: precision 0 by convention"),
+                ([[90, 2], [30, 8]], "few positives found"),
+                ([[10, 40], [1, 49]], "many false positives"),
+                ([[20, 0], [7, 0]], "no positive predictions"),
+                ([[10, 2], [0, 0]], "no positive reviews at all: positive recall is 0/0"),
+                ([[0, 0], [3, 9]], "no negative reviews at all"),
                 ([[400, 37], [61, 502]], "a test set of 1,000")]
     cases = [Case(args=(np.array(m),), label=label) for m, label in matrices]
-    return run_check("Exercise 3 · precision_recall_f1", fn, cases, reference=_prf_reference,
+    return run_check("Exercise 3 · class_f1", fn, cases, reference=_class_f1_reference,
                      atol=1e-9, rtol=1e-9,
-                     hint="rows are the true class, columns the prediction: precision divides "
-                          "TP by a column, recall by a row; F1 is their harmonic mean; define "
-                          "0/0 as 0.")
+                     hint="rows are the true class, columns the prediction. For the negative "
+                          "class the roles swap: TN are its true positives, FN its false "
+                          "positives, FP its misses. Macro-F1 is the plain mean of the two F1s; "
+                          "define every 0/0 as 0.")
 
 
-# --- Exercise 4: the worst mistakes ------------------------------------------------------
-def check_worst_mistakes(fn: Callable[..., Sequence[int]]) -> CheckResult:
-    """Exercise 4: indices of the k most confident wrong predictions, most confident first."""
+# --- Exercise 4: the most confident mistakes, per true class -----------------------------
+def _confident_mistakes_reference(labels: Any, prob_positive: Any, k: int) -> dict[int, list[int]]:
+    y, p = np.asarray(labels), np.asarray(prob_positive, dtype=float)
+    wrong = (p >= 0.5).astype(np.int64) != y
+    confidence = np.maximum(p, 1 - p)
+    out = {}
+    for cls in (0, 1):
+        rows = np.flatnonzero(wrong & (y == cls))
+        out[cls] = rows[np.lexsort((rows, -confidence[rows]))][:k].tolist()
+    return out
+
+
+def check_worst_mistakes(fn: Callable[..., Any]) -> CheckResult:
+    """Exercise 4: {0: ..., 1: ...} the k most confident mistakes of each true class."""
     rng = np.random.default_rng(3)
     cases = []
     for i, (n, k) in enumerate(((20, 3), (50, 5), (12, 12), (30, 0))):
         labels = rng.integers(0, 2, n)
-        probs = np.round(rng.uniform(0.01, 0.99, n), 3)
+        probs = np.round(rng.uniform(0.01, 0.99, n), 2)   # 2 decimals: ties happen
         if i == 0:  # a very confident *right* answer that a wrong sort would pick
             probs[0], labels[0] = 0.999, 1
-        cases.append(Case(args=(labels, probs, k), expected=evaluation.worst_mistakes(labels, probs, k),
-                          label=f"{n} predictions, k={k}"))
-    cases.append(Case(args=(np.array([1, 0, 1, 0]), np.array([0.2, 0.9, 0.45, 0.05]), 2),
-                      expected=np.array([1, 0]),
-                      label="labels [1, 0, 1, 0], P(pos) [0.2, 0.9, 0.45, 0.05], k=2"))
+        cases.append(Case(args=(labels, probs, k), label=f"{n} predictions, k={k}"))
+    cases.append(Case(args=(np.array([0, 1, 0, 1, 0]), np.array([0.5, 0.5, 0.9, 0.1, 0.9]), 3),
+                      label="labels [0, 1, 0, 1, 0], P(pos) [0.5, 0.5, 0.9, 0.1, 0.9], k=3 "
+                            "(P = 0.5 counts as positive; equal confidence: smaller index first)"))
+    cases.append(Case(args=(np.array([1, 1, 1, 0]), np.full(4, 0.006), 2),
+                      label="four reviews with P(pos) 0.006 each, k=2 (a pile-up of equal scores)"))
 
     def same(got: Any, expected: Any) -> tuple[bool, str]:
-        got = np.asarray(got).astype(np.int64).ravel().tolist() if got is not None else got
-        want = np.asarray(expected).astype(np.int64).ravel().tolist()
-        return got == want, f"indices {want}"
+        want = {c: list(v) for c, v in expected.items()}
+        try:
+            have = {int(c): np.asarray(got[c]).astype(np.int64).ravel().tolist() for c in (0, 1)}
+        except Exception:  # noqa: BLE001 -- any malformed answer is simply wrong
+            return False, f"a dict {want}"
+        return have == want, f"a dict {want}"
 
-    return run_check("Exercise 4 · worst_mistakes", fn, cases, comparator=same,
+    return run_check("Exercise 4 · confident_mistakes", fn, cases, comparator=same,
+                     reference=_confident_mistakes_reference,
                      hint="a mistake is a prediction (P(pos) >= 0.5 means positive) that differs "
-                          "from the label; its confidence is max(p, 1 - p); sort the mistakes "
-                          "by confidence, highest first, and keep k.")
+                          "from the label; its confidence is max(p, 1 - p). For each true class, "
+                          "sort its mistakes by confidence, highest first, equal confidence by "
+                          "index (np.lexsort or a stable sort), and keep k.")
 
 
 # --- Exercise 5 (experiment): which end of a review carries the label? -------------------
@@ -246,10 +310,16 @@ def check_truncation_experiment(keep_words: Callable[[str, int, str], str],
         return result
     acc = {side: _tfidf_accuracy(keep_words, side, n_words, train, val) for side in ("start", "end")}
     winner = "end" if acc["end"] > acc["start"] else "start"
-    label = (f"validation accuracy keeping {n_words} words: start {acc['start']:.3f}, "
-             f"end {acc['end']:.3f}")
-    print(f"   {label}")
-    return run_check("Exercise 5 · your prediction", predict, [Case(label=label, expected=winner)],
-                     comparator=_same_answer,
-                     hint="read the measured numbers: which end of a review did the model need? "
-                          "Where does a reviewer usually state the verdict?")
+    print(f"   validation accuracy keeping {n_words} words: start {acc['start']:.3f}, "
+          f"end {acc['end']:.3f} -> the {winner} carries more of the label here")
+    try:
+        guess = predict()
+    except NotImplementedError:
+        guess = None
+    if guess in ("start", "end"):
+        print(f"   your prediction {guess!r} " + ("matched the measurement." if guess == winner else
+              "did not match: a wrong guess is not an error -- ask why the measurement came out "
+              "the other way."))
+    else:
+        print("   (predict() returned no guess: write it down before you measure next time)")
+    return result

@@ -7,6 +7,7 @@ same functions score the TF-IDF baseline, the Transformers and their compressed 
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -15,7 +16,7 @@ import torch
 from course_utils.validation import check_int
 
 __all__ = ["confusion", "prf_from_confusion", "reliability_bins", "expected_calibration_error",
-           "worst_mistakes", "predict_proba"]
+           "worst_mistakes", "mcnemar_exact", "predict_proba"]
 
 
 def _labels(name: str, values: Any) -> np.ndarray:
@@ -103,6 +104,23 @@ def worst_mistakes(labels: Sequence[int], prob_positive: Sequence[float], k: int
     confidence = np.maximum(p, 1 - p)[wrong]
     order = np.argsort(-confidence, kind="stable")
     return wrong[order[:k]]
+
+
+def mcnemar_exact(a_right: Sequence[bool], b_right: Sequence[bool]) -> dict[str, float]:
+    """Exact (binomial) McNemar test of two classifiers scored on the same examples.
+
+    Only the discordant pairs carry information: ``a_only`` examples that A got right and B
+    wrong, ``b_only`` the reverse. Under "equally accurate" each discordant pair is a fair coin,
+    so the two-sided p-value is ``P(Binomial(a_only + b_only, 1/2) <= min(a_only, b_only))``
+    doubled (capped at 1) -- what ``scipy.stats.binomtest(a_only, a_only + b_only).pvalue`` gives.
+    """
+    a, b = np.asarray(a_right, dtype=bool), np.asarray(b_right, dtype=bool)
+    if a.shape != b.shape:
+        raise ValueError(f"a_right and b_right must have the same shape, got {a.shape} and {b.shape}")
+    a_only, b_only = int((a & ~b).sum()), int((~a & b).sum())
+    n = a_only + b_only
+    tail = sum(math.comb(n, i) for i in range(min(a_only, b_only) + 1)) / 2.0 ** n if n else 0.5
+    return {"a_only": a_only, "b_only": b_only, "p_value": min(1.0, 2.0 * tail)}
 
 
 @torch.no_grad()
