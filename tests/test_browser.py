@@ -212,6 +212,6 @@ def test_solution_notebook_shows_passing_checkers(lab, browser):
     page, _ = open_and_run_all(browser, lab, "solutions/00_setup_and_landscape.ipynb", 240)
     outputs = page.locator(".jp-OutputArea-output")
     assert outputs.filter(has_text="all 6 hidden cases pass").count() == 1
-    assert outputs.filter(has_text="✅").count() == 3
+    assert outputs.filter(has_text="✅").count() == 4  # exercises 1-4
     assert outputs.filter(has_text="not attempted").count() == 0
     page.close()
