@@ -28,6 +28,12 @@ class Ch03Sizes:
     finetune_steps: int  # optimizer steps of each fine-tuning run (four runs)
     finetune_lr: float
     identity_steps: int  # steps of the "no masking" demo (an encoder that learns to copy)
+    seeds: tuple[int, ...]  # seeds of the pretrained-vs-random comparison (course encoder)
+    few_labels: int  # labelled reviews of the few-label runs (probe and fine-tuning)
+    few_label_steps: int  # fine-tuning steps with few labels
+    probe_labels: tuple[int, ...]  # labelled reviews of the frozen probes (few first)
+    compare_test_reviews: int  # test reviews scored in the comparison
+    stance_reviews: int  # plain validation reviews of the stance-reading check
     hub_model: str  # pretrained checkpoint of the online section
     hub_finetune_steps: int  # fine-tuning steps of the Hub model (0 = fill-mask demo only)
 
@@ -37,17 +43,23 @@ CHAPTER = ChapterSpec(
     stem="03_bert_mlm",
     title="BERT: masked LM, pretraining, fine-tuning",
     sizes=dict(
-        quick=Ch03Sizes(vocab_size=2000, max_len=64, stats_reviews=8000, hidden_size=64,
-                        layers=2, heads=4, pretrain_batch=64, pretrain_steps=750,
-                        pretrain_lr=5e-3, pretrain_warmup=80, eval_every=100,
+        quick=Ch03Sizes(vocab_size=2000, max_len=64, stats_reviews=5000, hidden_size=64,
+                        layers=2, heads=4, pretrain_batch=64, pretrain_steps=650,
+                        pretrain_lr=5e-3, pretrain_warmup=80, eval_every=150,
                         eval_reviews=400, finetune_labels=2000, finetune_batch=32,
                         finetune_steps=160, finetune_lr=1e-3, identity_steps=60,
+                        seeds=(0, 1, 2), few_labels=200, few_label_steps=25,
+                        probe_labels=(200, 800), compare_test_reviews=400,
+                        stance_reviews=1000,
                         hub_model="google-bert/bert-base-uncased", hub_finetune_steps=0),
         full=Ch03Sizes(vocab_size=4000, max_len=128, stats_reviews=18000, hidden_size=256,
                        layers=4, heads=4, pretrain_batch=128, pretrain_steps=20000,
                        pretrain_lr=1e-3, pretrain_warmup=1000, eval_every=1000,
                        eval_reviews=3000, finetune_labels=18000, finetune_batch=64,
                        finetune_steps=2000, finetune_lr=2e-4, identity_steps=200,
+                       seeds=(0, 1, 2, 3, 4), few_labels=200, few_label_steps=200,
+                       probe_labels=(200, 2000, 18000), compare_test_reviews=3000,
+                       stance_reviews=1500,
                        hub_model="google-bert/bert-base-uncased", hub_finetune_steps=600),
     ),
     targets=(
@@ -56,17 +68,25 @@ CHAPTER = ChapterSpec(
         Target("hf_parity_max_abs_diff", "<=", 1e-4, "our BERT == HF BertForMaskedLM"),
         Target("mask_stats_max_dev_pp", "<=", 0.5, "masking within 0.5 pp of 15/80/10/10"),
         Target("mask_stats_tokens", ">=", 100_000, "mask statistics over >= 100k tokens"),
-        Target("mlm_vs_unigram_ratio", ">=", 2.0, "masked top-1 >= 2x the unigram baseline"),
+        # the in-notebook run is short (650 steps)
+        Target("mlm_mask_only_vs_baseline", ">=", 1.25,
+               "top-1 at [MASK] positions >= 1.25x the copy-aware baseline there"),
         # pretrained-[CLS] fine-tuning is recorded but not thresholded: it is unstable on 2,000
         # labels (see the notebook)
         Target("finetune_pretrained_mean_test_acc", ">=", 0.6,
                "fine-tuned sentiment above chance"),
-        Target("finetune_scratch_cls_test_acc", ">=", 0.6,
+        Target("finetune_scratch_mean_test_acc", ">=", 0.6,
                "from-scratch run recorded and trained"),
+        Target("comparison_seeds", ">=", 3, "pretrained vs random init over >= 3 seeds",
+               profiles=("quick", "full")),
+        Target("trainer_decay_diff_is_embeddings", "==", 1,
+               "Trainer's AdamW decays our decay_param_groups' tensors plus the embeddings"),
     ),
     checkers="course_utils.exercises.ch03",
     smoke=dict(max_len=64, stats_reviews=500, hidden_size=32, layers=1, heads=2,
                pretrain_batch=16, pretrain_steps=20, pretrain_warmup=5, eval_every=10,
-               eval_reviews=50, finetune_labels=200, finetune_batch=16, finetune_steps=10,
-               identity_steps=10, hub_finetune_steps=5),
+               eval_reviews=50, finetune_labels=64, finetune_batch=16, finetune_steps=10,
+               identity_steps=10, hub_finetune_steps=5, seeds=(0,), few_labels=32,
+               few_label_steps=3, probe_labels=(32, 64), compare_test_reviews=64,
+               stance_reviews=40),
 )
