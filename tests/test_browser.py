@@ -187,7 +187,7 @@ def test_chapter00_runs_in_jupyterlab_and_its_widget_responds(lab, browser):
 CHAPTER_WIDGETS: list[tuple[str, str, str, int]] = [
     ("01_seq2seq_attention.ipynb", "course-attention-explorer", "dropdown:1:head 1", 6),
     ("02_gpt_generation.ipynb", "course-decoding-explorer", "slider:0", 7),
-    ("03_bert_mlm.ipynb", "course-attention-explorer", "dropdown:1:head 1", 6),
+    ("03_bert_mlm.ipynb", "course-attention-explorer", "dropdown:1:head 1", 8),
     ("04_vit.ipynb", "course-vit-attention-explorer", "dropdown:1:rollout (all layers)", 6),
     ("06_data_augmentation.ipynb", "course-augment-explorer", "slider:0", 6),
     ("08_contrastive_adversarial.ipynb", "course-adversarial-explorer", "slider:0", 6),

@@ -14,10 +14,11 @@ pytestmark = pytest.mark.usefixtures("one_thread", "lenient_checkers")
 
 NOTEBOOK = solution_notebook("03_bert_mlm.ipynb")  # the nb fixture imports NAMES
 NAMES = ["pair_inputs", "bert_mask", "mlm_loss_from_logits", "mean_pooling", "top_k_candidates",
-         "word_ids_from_pieces"]
+         "word_ids_from_pieces", "own_sentence"]
 SOLUTIONS = {"check_pair_inputs": "pair_inputs", "check_mask_tokens": "bert_mask",
              "check_mlm_loss": "mlm_loss_from_logits", "check_mean_pooling": "mean_pooling",
-             "check_top_k": "top_k_candidates", "check_word_ids": "word_ids_from_pieces"}
+             "check_top_k": "top_k_candidates", "check_word_ids": "word_ids_from_pieces",
+             "check_own_sentence": "own_sentence"}
 
 
 def _pair(a, b, c, s, b_sep_segment=1, none_types=False, final_sep=True):
@@ -132,7 +133,39 @@ WRONG = {
         "restart-after-sep": lambda toks: _word_ids(toks, "restart-after-sep"),
         "positions-not-words": lambda toks: list(range(len(toks))),
     },
+    "check_own_sentence": {
+        "previous-mark-kept": lambda ids, p, b, c, s: _own(ids, p, b, c, s, "previous-mark"),
+        "end-mark-dropped": lambda ids, p, b, c, s: _own(ids, p, b, c, s, "drop-end-mark"),
+        "no-cls-sep": lambda ids, p, b, c, s: _own(ids, p, b, c, s, "no-specials"),
+        "position-not-shifted-for-cls": lambda ids, p, b, c, s: _own(ids, p, b, c, s,
+                                                                      "no-cls-shift"),
+        "old-position": lambda ids, p, b, c, s: (_own(ids, p, b, c, s, "")[0], p),
+        "only-full-stops": lambda ids, p, b, c, s: _own(ids, p, b[:1], c, s, ""),
+        "sep-kept-twice": lambda ids, p, b, c, s: _own(ids, p, b, c, s, "sep-twice"),
+    },
 }
+
+
+def _own(ids, position, boundaries, cls_id, sep_id, mode):
+    body_start = 1 if ids[0] == cls_id else 0
+    body_end = len(ids) - 1 if ids[-1] == sep_id else len(ids)
+    if mode == "sep-twice":
+        body_end = len(ids)
+    start = position
+    while start > body_start and ids[start - 1] not in boundaries:
+        start -= 1
+    if mode == "previous-mark" and start > body_start:
+        start -= 1
+    end = position
+    while end < body_end - 1 and ids[end] not in boundaries:
+        end += 1
+    if mode == "drop-end-mark" and ids[end] in boundaries:
+        end -= 1
+    body = list(ids[start:end + 1])
+    if mode == "no-specials":
+        return body, position - start
+    shift = 0 if mode == "no-cls-shift" else 1
+    return [cls_id, *body, sep_id], position - start + shift
 
 
 @pytest.mark.parametrize("checker", sorted(SOLUTIONS))
@@ -177,3 +210,26 @@ def test_strict_mode_raises(monkeypatch):
     monkeypatch.setenv("COURSE_EXPECT_SOLVED", "1")
     with pytest.raises(ExerciseNotSolved):
         ch03.check_mean_pooling(stub)
+
+
+def _reading(view):
+    """A stand-in for the notebook's stance_reading: accuracy = a function of what is shown."""
+    ids = [2, 11, 5, 21, 4, 23, 5, 31, 3]
+    shown, at = (ids, 4) if view is None else view(ids, 4)
+    return len(shown) / 100 + at / 1000
+
+
+def test_sentence_only_reading_checks_both_numbers():
+    kw = dict(reading=_reading, boundary_ids=[5, 6, 7], cls_id=2, sep_id=3)
+    whole = _reading(None)
+    cut = _reading(lambda ids, j: ch03.own_sentence(ids, j, [5, 6, 7], 2, 3))
+    assert whole != cut
+    good = ch03.check_sentence_only_reading(lambda: {"whole review": whole, "own sentence": cut},
+                                            **kw)
+    assert good.passed, str(good)
+    for wrong in ({"whole review": whole, "own sentence": whole},  # the view was not used
+                  {"whole review": cut, "own sentence": cut},
+                  {"whole review": whole},  # a key missing
+                  {"whole": whole, "own sentence": cut}):
+        assert_rejected(lambda fn: ch03.check_sentence_only_reading(fn, **kw), lambda w=wrong: w)
+    assert_not_attempted(lambda fn: ch03.check_sentence_only_reading(fn, **kw))

@@ -25,7 +25,7 @@ class Ch03Sizes:
     eval_reviews: int  # validation reviews of those checks
     finetune_labels: int  # labelled training reviews for fine-tuning (the scarce resource)
     finetune_batch: int
-    finetune_steps: int  # optimizer steps of each fine-tuning run (four runs)
+    finetune_steps: int  # optimizer steps of each fine-tuning run (three runs)
     finetune_lr: float
     identity_steps: int  # steps of the "no masking" demo (an encoder that learns to copy)
     seeds: tuple[int, ...]  # seeds of the pretrained-vs-random comparison (course encoder)
@@ -33,7 +33,6 @@ class Ch03Sizes:
     few_label_steps: int  # fine-tuning steps with few labels
     probe_labels: tuple[int, ...]  # labelled reviews of the frozen probes (few first)
     compare_test_reviews: int  # test reviews scored in the comparison
-    stance_reviews: int  # plain validation reviews of the stance-reading check
     hub_model: str  # pretrained checkpoint of the online section
     hub_finetune_steps: int  # fine-tuning steps of the Hub model (0 = fill-mask demo only)
 
@@ -50,7 +49,6 @@ CHAPTER = ChapterSpec(
                         finetune_steps=160, finetune_lr=1e-3, identity_steps=60,
                         seeds=(0, 1, 2), few_labels=200, few_label_steps=25,
                         probe_labels=(200, 800), compare_test_reviews=400,
-                        stance_reviews=1000,
                         hub_model="google-bert/bert-base-uncased", hub_finetune_steps=0),
         full=Ch03Sizes(vocab_size=4000, max_len=128, stats_reviews=18000, hidden_size=256,
                        layers=4, heads=4, pretrain_batch=128, pretrain_steps=20000,
@@ -59,7 +57,6 @@ CHAPTER = ChapterSpec(
                        finetune_steps=2000, finetune_lr=2e-4, identity_steps=200,
                        seeds=(0, 1, 2, 3, 4), few_labels=200, few_label_steps=200,
                        probe_labels=(200, 2000, 18000), compare_test_reviews=3000,
-                       stance_reviews=1500,
                        hub_model="google-bert/bert-base-uncased", hub_finetune_steps=600),
     ),
     targets=(
@@ -87,6 +84,5 @@ CHAPTER = ChapterSpec(
                pretrain_batch=16, pretrain_steps=20, pretrain_warmup=5, eval_every=10,
                eval_reviews=50, finetune_labels=64, finetune_batch=16, finetune_steps=10,
                identity_steps=10, hub_finetune_steps=5, seeds=(0,), few_labels=32,
-               few_label_steps=3, probe_labels=(32, 64), compare_test_reviews=64,
-               stance_reviews=40),
+               few_label_steps=3, probe_labels=(32, 64), compare_test_reviews=64),
 )

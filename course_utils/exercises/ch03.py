@@ -236,3 +236,76 @@ def check_word_ids(fn: Callable[[Sequence[str]], list[int | None]]) -> CheckResu
                      hint="walk the tokens; [CLS]/[SEP]/[PAD] -> None; a token that does not "
                           "start with ## starts a new word (index + 1); a ## piece keeps the "
                           "current index.")
+
+
+def own_sentence(ids: Sequence[int], position: int, boundary_ids: Sequence[int], cls_id: int,
+                 sep_id: int) -> tuple[list[int], int]:
+    """Reference: ``[CLS]`` + the sentence holding ``ids[position]`` (end mark included) + ``[SEP]``.
+
+    The sentence starts after the last boundary token before ``position`` (or at the start
+    of the text) and ends at the first boundary token at or after it (or at the end of the
+    text). Also returns the position of the same token in the new list.
+    """
+    body_start = 1 if ids and ids[0] == cls_id else 0
+    body_end = len(ids) - 1 if ids and ids[-1] == sep_id else len(ids)  # exclusive
+    start = position
+    while start > body_start and ids[start - 1] not in boundary_ids:
+        start -= 1
+    end = position
+    while end < body_end - 1 and ids[end] not in boundary_ids:
+        end += 1
+    return [cls_id, *ids[start:end + 1], sep_id], position - start + 1
+
+
+def check_own_sentence(fn: Callable[..., tuple[list[int], int]]) -> CheckResult:
+    """Exercise 7a: cut a review down to the sentence that holds one token."""
+    dot, bang, ask, m = 5, 6, 7, MASK
+    cases = [Case(args=([CLS, 11, 12, dot, 21, m, 23, dot, 31, 32, dot, SEP], 5, (dot, bang, ask),
+                        CLS, SEP), label="the middle sentence of three"),
+             Case(args=([CLS, 11, m, 13, dot, 21, 22, dot, SEP], 2, (dot, bang, ask), CLS, SEP),
+                  label="the first sentence"),
+             Case(args=([CLS, 11, dot, 21, m, SEP], 4, (dot, bang, ask), CLS, SEP),
+                  label="the last sentence has no end mark (a truncated review)"),
+             Case(args=([CLS, 11, bang, m, 22, ask, 31, SEP], 3, (dot, bang, ask), CLS, SEP),
+                  label="the token right after a '!'; the sentence ends at '?'"),
+             Case(args=([CLS, 11, m, 13, SEP], 2, (dot, bang, ask), CLS, SEP),
+                  label="one sentence, no end mark: the whole text"),
+             Case(args=([101, 7, dot, 8, m, dot, 9, 102], 4, (dot,), 101, 102),
+                  label="bert-base-uncased ids: [CLS] = 101, [SEP] = 102")]
+    return run_check("Exercise 7a · own_sentence", fn, cases, reference=own_sentence,
+                     comparator=lambda got, exp: _same_lists(got, exp),
+                     hint="walk left from position while the previous token is not an end "
+                          "mark (stop after [CLS]); walk right until you reach an end mark "
+                          "(keep it) or the token before [SEP]; wrap the slice in [CLS] ... "
+                          "[SEP] and shift the position by the tokens you dropped on the left "
+                          "(+1 for the new [CLS]).")
+
+
+def check_sentence_only_reading(fn: Callable[[], dict[str, float]], *,
+                                reading: Callable[[Callable | None], float],
+                                boundary_ids: Sequence[int], cls_id: int,
+                                sep_id: int) -> CheckResult:
+    """Exercise 7b: the stance-reading AUC with the whole review vs the word's own sentence.
+
+    ``reading(view)`` is the notebook's measurement (``view=None``: the whole review); the
+    checker runs it once with the reference ``own_sentence`` to know the expected value.
+    """
+    whole = float(reading(None))
+    cut = float(reading(lambda ids, j: own_sentence(ids, j, boundary_ids, cls_id, sep_id)))
+
+    def prop(out: object) -> tuple[bool, str]:
+        keys = {"whole review", "own sentence"}
+        if not isinstance(out, dict) or set(out) != keys:
+            return False, f"a dict with exactly the keys {sorted(keys)}"
+        for key, expected in (("whole review", whole), ("own sentence", cut)):
+            value = out[key]
+            if not isinstance(value, (int, float)) or abs(float(value) - expected) > 1e-9:
+                return False, f"out[{key!r}] == {expected:.4f}, got {value!r}"
+        return True, ""
+
+    return run_check("Exercise 7b · sentence_only_reading", fn,
+                     [Case(label="your measurement", check=prop)],
+                     hint="stance_reading(course_mlm, view=...)['MLM AUC'] where the view calls "
+                          "your own_sentence with the end-mark ids of the course tokenizer "
+                          "('.', '!', '?') and its [CLS]/[SEP] ids; 'whole review' is the same "
+                          "call without a view.")
