@@ -9,6 +9,8 @@ parameters plus the classification head:
 * ``LoRALinear`` / ``inject_lora`` / ``merge_lora``: ``W x + (alpha/r) B A x`` with ``W``
   frozen, ``A`` (r, k) Kaiming-uniform, ``B`` (d, r) zero (Hu et al. 2021; the update
   ``Delta W = (alpha/r) B A`` is exactly zero at initialisation and can be merged into ``W``);
+* ``LoRAEmbedding``: the same low-rank update on a frozen embedding table, ``E + (alpha/r)
+  (B A)^T`` with ``A`` (r, V) zero and ``B`` (H, r) normal, as ``peft`` initialises embeddings;
 * ``bitfit``: train the bias vectors only (Ben Zaken et al. 2022);
 * ``SoftPrompt`` (prompt tuning, Lester et al. 2021) and ``PromptEncoder`` (P-tuning v1,
   Liu et al. 2021): virtual token embeddings prepended to the input embeddings, with the
@@ -34,7 +36,7 @@ from course_utils.models.attention import KVCache
 from course_utils.models.bert import POOLINGS, Bert, mean_pool
 from course_utils.validation import check_choice, check_float, check_int, check_type
 
-__all__ = ["freeze", "snapshot", "changed_parameters", "LoRALinear",
+__all__ = ["freeze", "snapshot", "changed_parameters", "LoRALinear", "LoRAEmbedding",
            "inject_lora", "merge_lora", "lora_parameter_count", "Adapter", "WithAdapter",
            "add_adapters", "bitfit", "SoftPrompt", "PromptEncoder", "Prefix", "encode",
            "PeftClassifier", "extend_attention_mask", "lora_forward", "merge_lora_weight",
@@ -109,6 +111,48 @@ class LoRALinear(nn.Module):
         return f"r={self.r}, alpha={self.alpha}, scaling={self.scaling:g}"
 
 
+class LoRAEmbedding(nn.Module):
+    """``E[x] + (alpha / r) * (A^T[x]) B^T`` around a frozen ``nn.Embedding`` (V rows of size H).
+
+    Layout and initialisation follow ``peft``'s ``lora_embedding_A`` (r, V), zero, and
+    ``lora_embedding_B`` (H, r), standard normal: ``Delta E = (alpha/r) (B A)^T`` is 0 at
+    initialisation, and each token's row gets its own r-dimensional code in ``A``.
+    """
+
+    def __init__(self, base: nn.Embedding, r: int, alpha: float) -> None:
+        super().__init__()
+        check_type("base", base, nn.Embedding)
+        check_int("r", r, min_value=1)
+        check_float("alpha", alpha, min_value=0.0, min_inclusive=False)
+        self.base = freeze(base)
+        self.r, self.alpha, self.scaling = r, alpha, alpha / r
+        self.lora_A = nn.Parameter(torch.zeros(r, base.num_embeddings))
+        self.lora_B = nn.Parameter(torch.randn(base.embedding_dim, r))
+
+    def delta_weight(self) -> torch.Tensor:
+        """``(alpha/r) (B A)^T``, shaped like the table (V, H)."""
+        return self.scaling * (self.lora_B @ self.lora_A).T
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """(...) token ids -> (..., H); looks up r numbers per token, then one (r, H) matmul."""
+        codes = F.embedding(input_ids, self.lora_A.T, padding_idx=self.base.padding_idx)
+        return self.base(input_ids) + self.scaling * (codes @ self.lora_B.T)
+
+    @torch.no_grad()
+    def merged(self) -> nn.Embedding:
+        """A plain ``nn.Embedding`` holding ``E + Delta E``: same outputs.
+
+        A masked-LM decoder tied to the old table keeps the old weights; re-tie it if needed.
+        """
+        out = nn.Embedding(self.base.num_embeddings, self.base.embedding_dim,
+                           padding_idx=self.base.padding_idx)
+        out.weight.copy_(self.base.weight + self.delta_weight())
+        return out.to(self.base.weight.device)
+
+    def extra_repr(self) -> str:
+        return f"r={self.r}, alpha={self.alpha}, scaling={self.scaling:g}"
+
+
 def inject_lora(model: nn.Module, r: int, alpha: float, targets: Sequence[str] = ("q_proj",
                 "v_proj"), dropout: float = 0.0) -> list[str]:
     """Replace every ``nn.Linear`` whose attribute name is in ``targets`` by a ``LoRALinear``.
@@ -128,11 +172,11 @@ def inject_lora(model: nn.Module, r: int, alpha: float, targets: Sequence[str] =
 
 
 def merge_lora(model: nn.Module) -> int:
-    """Replace every ``LoRALinear`` in ``model`` by its merged ``nn.Linear``; returns how many."""
+    """Replace every ``LoRALinear`` / ``LoRAEmbedding`` by its merged plain layer; returns how many."""
     count = 0
     for module in list(model.modules()):
         for child_name, child in list(module.named_children()):
-            if isinstance(child, LoRALinear):
+            if isinstance(child, (LoRALinear, LoRAEmbedding)):
                 setattr(module, child_name, child.merged())
                 count += 1
     return count

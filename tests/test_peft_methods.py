@@ -264,3 +264,58 @@ def test_cloze_inputs_keep_the_template():
     assert (where2 == 3).all()  # [CLS] it was [MASK]
     with pytest.raises(ValueError):
         pm.cloze_inputs(tok, texts, "no blank {text}", max_len=20)
+
+
+def test_lora_embedding_init_merge_and_frozen_table():
+    table = nn.Embedding(12, 5, padding_idx=0)
+    layer = pm.LoRAEmbedding(copy.deepcopy(table), r=3, alpha=6)
+    assert layer.lora_A.shape == (3, 12) and layer.lora_B.shape == (5, 3)  # peft's layout
+    assert torch.count_nonzero(layer.lora_A) == 0 and layer.lora_B.abs().sum() > 0
+    assert torch.count_nonzero(layer.delta_weight()) == 0
+    assert not layer.base.weight.requires_grad
+    ids = torch.tensor([[0, 3, 7], [11, 3, 0]])
+    assert torch.equal(layer(ids), table(ids))
+    with torch.no_grad():
+        layer.lora_A.normal_()
+    assert layer.delta_weight().shape == (12, 5)
+    assert layer.scaling == 2.0  # alpha / r
+    assert torch.allclose(layer.delta_weight(), 2.0 * (layer.lora_B @ layer.lora_A).T)
+    assert torch.allclose(layer(ids), table(ids) + layer.delta_weight()[ids], atol=1e-6)
+    assert (layer(ids) - table(ids)).abs().max() > 1e-3
+    merged = layer.merged()
+    assert isinstance(merged, nn.Embedding) and torch.allclose(merged(ids), layer(ids), atol=1e-6)
+    layer(ids).sum().backward()
+    assert torch.count_nonzero(layer.lora_A.grad[:, 0]) == 0  # the padding row gets no update
+    assert torch.count_nonzero(layer.lora_A.grad[:, 3]) == 3
+    bert = tiny_bert()
+    bert.embeddings.word_embeddings = pm.LoRAEmbedding(bert.embeddings.word_embeddings, 2, 4)
+    pm.inject_lora(bert, r=2, alpha=4)
+    assert pm.merge_lora(bert) == 5 and isinstance(bert.embeddings.word_embeddings, nn.Embedding)
+    with pytest.raises(TypeError):
+        pm.LoRAEmbedding(nn.Linear(3, 3), r=1, alpha=1)
+
+
+def test_lora_on_the_embedding_table_matches_peft():
+    peft = pytest.importorskip("peft")
+    bert = tiny_bert()
+    ids, mask = inputs()
+    ours = copy.deepcopy(bert)
+    ours.embeddings.word_embeddings = pm.LoRAEmbedding(ours.embeddings.word_embeddings, r=2, alpha=6)
+    theirs = peft.get_peft_model(to_hf_bert(bert), peft.LoraConfig(
+        r=2, lora_alpha=6, lora_dropout=0.0, target_modules=["word_embeddings"])).eval()
+    mine, hf = ours.embeddings.word_embeddings, theirs.base_model.model.embeddings.word_embeddings
+    assert torch.count_nonzero(hf.lora_embedding_A["default"]) == 0  # peft: A zero, B normal too
+    with torch.no_grad():
+        mine.lora_A.normal_()
+        hf.lora_embedding_A["default"].copy_(mine.lora_A)
+        hf.lora_embedding_B["default"].copy_(mine.lora_B)
+    out_ours = pm.encode(ours, ids, mask)
+    out_theirs = theirs(input_ids=ids, attention_mask=mask).last_hidden_state
+    real = mask.bool()
+    assert (out_ours - out_theirs)[real].abs().max() <= 1e-5
+    assert (out_ours - pm.encode(bert, ids, mask)).abs().max() > 1e-3
+    w = torch.randn_like(out_ours)
+    (out_ours * w * real[..., None]).sum().backward()
+    (out_theirs * w * real[..., None]).sum().backward()
+    assert torch.allclose(mine.lora_A.grad, hf.lora_embedding_A["default"].grad, atol=1e-5)
+    assert torch.allclose(mine.lora_B.grad, hf.lora_embedding_B["default"].grad, atol=1e-5)

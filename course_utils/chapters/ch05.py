@@ -40,8 +40,10 @@ class Ch05Sizes:
 # accuracy: full .56/.63/.74, head .54/.57/.55, BitFit .54/.54/.52, adapters .51/.56/.54,
 # LoRA .52/.55/.57, prompt .55/.56/.51, prefix .56/.53/.54). Full fine-tuning and LoRA won
 # at the top of their grids. The full profile runs the sweep itself.
+# "lora+emb" (LoRA on query/value and on the word-embedding table) and "emb" (the embedding
+# LoRA alone) reuse LoRA's rate, untuned.
 _LR = (("full", 9e-4), ("head", 3e-3), ("bitfit", 1e-3), ("adapter", 3e-3), ("lora", 9e-3),
-       ("prompt", 3e-2), ("prefix", 1e-2 / 3))
+       ("lora+emb", 9e-3), ("emb", 9e-3), ("prompt", 3e-2), ("prefix", 1e-2 / 3))
 
 CHAPTER = ChapterSpec(
     number="05",
@@ -50,7 +52,7 @@ CHAPTER = ChapterSpec(
     sizes=dict(
         quick=Ch05Sizes(max_len=40, train_labels=2000, val_reviews=400, test_reviews=1000,
                         batch=16, train_steps=100, seeds=(0, 1, 2), lr=_LR, lr_factors=(),
-                        lora_rank=4, lora_ranks=(1, 16), lora_alpha_over_r=2.0,
+                        lora_rank=4, lora_ranks=(16,), lora_alpha_over_r=2.0,
                         adapter_bottleneck=16, n_prompt=8, n_prefix=8, ptuning_hidden=64,
                         cloze_reviews=1000, hub_model="google-bert/bert-base-uncased",
                         hub_dataset="stanfordnlp/imdb", hub_train=0, hub_steps=0),
@@ -70,6 +72,10 @@ CHAPTER = ChapterSpec(
         Target("lora_merge_max_abs_diff", "<=", 1e-5, "merged == unmerged LoRA outputs"),
         Target("peft_lora_parity_max_abs_diff", "<=", 1e-5, "our LoRA == peft (outputs, grads)"),
         Target("peft_prompt_parity_max_abs_diff", "<=", 1e-5, "our prompt tuning == peft"),
+        Target("lora_emb_minus_full_pp", ">=", -2.0, "LoRA (query/value + embedding table) within 2 "
+               "points of full fine-tuning, mean test accuracy over the seeds", profiles=("quick", "full")),
+        Target("lora_emb_trainable_pct", "<=", 2.0, "... with at most 2 % of the parameters trainable",
+               profiles=("quick", "full")),
     ),
     runtime_budget_s=120,
     checkers="course_utils.exercises.ch05",
