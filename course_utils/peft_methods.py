@@ -172,7 +172,7 @@ def inject_lora(model: nn.Module, r: int, alpha: float, targets: Sequence[str] =
 
 
 def merge_lora(model: nn.Module) -> int:
-    """Replace every ``LoRALinear`` / ``LoRAEmbedding`` by its merged plain layer; returns how many."""
+    """Replace every ``LoRALinear`` / ``LoRAEmbedding`` by its merged layer; returns how many."""
     count = 0
     for module in list(model.modules()):
         for child_name, child in list(module.named_children()):

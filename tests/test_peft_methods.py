@@ -300,7 +300,8 @@ def test_lora_on_the_embedding_table_matches_peft():
     bert = tiny_bert()
     ids, mask = inputs()
     ours = copy.deepcopy(bert)
-    ours.embeddings.word_embeddings = pm.LoRAEmbedding(ours.embeddings.word_embeddings, r=2, alpha=6)
+    table = ours.embeddings.word_embeddings
+    ours.embeddings.word_embeddings = pm.LoRAEmbedding(table, r=2, alpha=6)
     theirs = peft.get_peft_model(to_hf_bert(bert), peft.LoraConfig(
         r=2, lora_alpha=6, lora_dropout=0.0, target_modules=["word_embeddings"])).eval()
     mine, hf = ours.embeddings.word_embeddings, theirs.base_model.model.embeddings.word_embeddings

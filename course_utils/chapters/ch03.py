@@ -44,9 +44,9 @@ CHAPTER = ChapterSpec(
     sizes=dict(
         quick=Ch03Sizes(vocab_size=2000, max_len=64, stats_reviews=3000, hidden_size=64,
                         layers=2, heads=4, pretrain_batch=64, pretrain_steps=600,
-                        pretrain_lr=5e-3, pretrain_warmup=80, eval_every=150,
+                        pretrain_lr=5e-3, pretrain_warmup=80, eval_every=200,
                         eval_reviews=400, finetune_labels=2000, finetune_batch=32,
-                        finetune_steps=160, finetune_lr=1e-3, identity_steps=60,
+                        finetune_steps=120, finetune_lr=1e-3, identity_steps=60,
                         seeds=(0, 1, 2), few_labels=200, few_label_steps=20,
                         probe_labels=(200, 500), compare_test_reviews=300,
                         hub_model="google-bert/bert-base-uncased", hub_finetune_steps=0),

@@ -17,7 +17,8 @@ class Ch05Sizes:
     test_reviews: int  # test reviews (each final model scored once)
     batch: int  # reviews per optimizer step
     train_steps: int  # optimizer steps of every method (the same budget for all)
-    seeds: tuple[int, ...]  # seeds of the headline pair (full fine-tuning vs LoRA)
+    seeds: tuple[int, ...]  # seeds of the headline pair (full fine-tuning vs LoRA + embedding LoRA)
+    other_seeds: tuple[int, ...]  # seeds of every other method (quick: one, for the time budget)
     lr: tuple[tuple[str, float], ...]  # peak LR per method, chosen on validation (see below)
     lr_factors: tuple[float, ...]  # multiples of `lr` tried per method on validation (() = none)
     lora_rank: int  # rank of the headline LoRA (query + value)
@@ -51,13 +52,14 @@ CHAPTER = ChapterSpec(
     title="Parameter-efficient fine-tuning and prompt learning",
     sizes=dict(
         quick=Ch05Sizes(max_len=40, train_labels=2000, val_reviews=400, test_reviews=1000,
-                        batch=16, train_steps=100, seeds=(0, 1, 2), lr=_LR, lr_factors=(),
+                        batch=16, train_steps=100, seeds=(0, 1, 2), other_seeds=(0,), lr=_LR,
+                        lr_factors=(),
                         lora_rank=4, lora_ranks=(16,), lora_alpha_over_r=2.0,
                         adapter_bottleneck=16, n_prompt=8, n_prefix=8, ptuning_hidden=64,
                         cloze_reviews=1000, hub_model="google-bert/bert-base-uncased",
                         hub_dataset="stanfordnlp/imdb", hub_train=0, hub_steps=0),
         full=Ch05Sizes(max_len=64, train_labels=18000, val_reviews=3000, test_reviews=3000,
-                       batch=32, train_steps=2000, seeds=(0, 1, 2), lr=_LR,
+                       batch=32, train_steps=2000, seeds=(0, 1, 2), other_seeds=(0, 1, 2), lr=_LR,
                        lr_factors=(0.1, 0.3, 1.0, 3.0), lora_rank=8,
                        lora_ranks=(1, 2, 4, 16, 64), lora_alpha_over_r=2.0,
                        adapter_bottleneck=32, n_prompt=20, n_prefix=16, ptuning_hidden=128,
@@ -72,14 +74,16 @@ CHAPTER = ChapterSpec(
         Target("lora_merge_max_abs_diff", "<=", 1e-5, "merged == unmerged LoRA outputs"),
         Target("peft_lora_parity_max_abs_diff", "<=", 1e-5, "our LoRA == peft (outputs, grads)"),
         Target("peft_prompt_parity_max_abs_diff", "<=", 1e-5, "our prompt tuning == peft"),
-        Target("lora_emb_minus_full_pp", ">=", -2.0, "LoRA (query/value + embedding table) within 2 "
-               "points of full fine-tuning, mean test accuracy over the seeds", profiles=("quick", "full")),
-        Target("lora_emb_trainable_pct", "<=", 2.0, "... with at most 2 % of the parameters trainable",
+        Target("lora_emb_minus_full_pp", ">=", -2.0, "LoRA (query/value + embedding table) within "
+               "2 points of full fine-tuning, mean test accuracy over the seeds",
+               profiles=("quick", "full")),
+        Target("lora_emb_trainable_pct", "<=", 2.0,
+               "... with at most 2 % of the parameters trainable",
                profiles=("quick", "full")),
     ),
     runtime_budget_s=120,
     checkers="course_utils.exercises.ch05",
     smoke=dict(max_len=32, train_labels=64, val_reviews=32, test_reviews=64, batch=8, train_steps=12,
-               seeds=(0,), lr_factors=(1.0,), lora_ranks=(1,), n_prompt=4, n_prefix=4,
+               seeds=(0,), other_seeds=(0,), lr_factors=(1.0,), lora_ranks=(1,), n_prompt=4, n_prefix=4,
                ptuning_hidden=16, cloze_reviews=32, hub_train=32, hub_steps=2),
 )
