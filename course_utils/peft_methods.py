@@ -39,7 +39,8 @@ from course_utils.validation import check_choice, check_float, check_int, check_
 __all__ = ["freeze", "snapshot", "changed_parameters", "LoRALinear", "LoRAEmbedding",
            "inject_lora", "merge_lora", "lora_parameter_count", "Adapter", "WithAdapter",
            "add_adapters", "bitfit", "SoftPrompt", "PromptEncoder", "Prefix", "encode",
-           "PeftClassifier", "extend_attention_mask", "lora_forward", "merge_lora_weight",
+           "PeftClassifier", "extend_attention_mask", "lora_forward", "lora_embedding_forward",
+           "merge_lora_weight",
            "BERT_LINEARS", "bert_lora_parameters", "verbalizer_scores", "numerical_rank",
            "cloze_inputs"]
 
@@ -135,8 +136,8 @@ class LoRAEmbedding(nn.Module):
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
         """(...) token ids -> (..., H); looks up r numbers per token, then one (r, H) matmul."""
-        codes = F.embedding(input_ids, self.lora_A.T, padding_idx=self.base.padding_idx)
-        return self.base(input_ids) + self.scaling * (codes @ self.lora_B.T)
+        return lora_embedding_forward(input_ids, self.base.weight, self.lora_A, self.lora_B,
+                                      self.alpha, padding_idx=self.base.padding_idx)
 
     @torch.no_grad()
     def merged(self) -> nn.Embedding:
@@ -413,6 +414,15 @@ def lora_forward(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
     r = lora_A.shape[0]
     y = x @ weight.T + (alpha / r) * (x @ lora_A.T @ lora_B.T)
     return y if bias is None else y + bias
+
+
+def lora_embedding_forward(input_ids: torch.Tensor, weight: torch.Tensor, lora_A: torch.Tensor,
+                           lora_B: torch.Tensor, alpha: float,
+                           padding_idx: int | None = None) -> torch.Tensor:
+    """``E[x] + (alpha/r) A^T[x] B^T`` with E (V, H), A (r, V), B (H, r); ids (...) -> (..., H)."""
+    codes = F.embedding(input_ids, lora_A.T, padding_idx=padding_idx)  # each token's column of A
+    rows = F.embedding(input_ids, weight, padding_idx=padding_idx)
+    return rows + (alpha / lora_A.shape[0]) * (codes @ lora_B.T)
 
 
 def merge_lora_weight(weight: torch.Tensor, lora_A: torch.Tensor, lora_B: torch.Tensor,

@@ -111,6 +111,27 @@ def verbalizer_mean_logprob(logits, words):  # mean instead of log of the summed
     return torch.stack([lp[:, w].mean(-1) for w in words], dim=-1)
 
 
+# --- Exercise 7: LoRA on an embedding table -----------------------------------------------
+def emb(ids, weight, lora_A, lora_B, alpha):
+    return weight[ids] + (alpha / lora_A.shape[0]) * (lora_A.T[ids] @ lora_B.T)
+
+
+def emb_no_scale(ids, weight, lora_A, lora_B, alpha):
+    return weight[ids] + lora_A.T[ids] @ lora_B.T
+
+
+def emb_alpha_only(ids, weight, lora_A, lora_B, alpha):
+    return weight[ids] + alpha * (lora_A.T[ids] @ lora_B.T)
+
+
+def emb_b_not_transposed(ids, weight, lora_A, lora_B, alpha):  # right only when B is symmetric
+    return weight[ids] + (alpha / lora_A.shape[0]) * (lora_A.T[ids] @ lora_B[:, :lora_A.shape[0]])
+
+
+def emb_delta_only(ids, weight, lora_A, lora_B, alpha):  # forgets the frozen table
+    return (alpha / lora_A.shape[0]) * (lora_A.T[ids] @ lora_B.T)
+
+
 CHECKERS = [
     (ch05.check_lora_forward, lora_forward,
      [lora_forward_no_scale, lora_forward_alpha_only, lora_forward_ignores_none_bias]),
@@ -120,6 +141,8 @@ CHECKERS = [
                                            prompt_mask_float]),
     (ch05.check_verbalizer, verbalizer, [verbalizer_label_softmax, verbalizer_raw_logits,
                                          verbalizer_mean_logprob]),
+    (ch05.check_lora_embedding, emb, [emb_no_scale, emb_alpha_only, emb_b_not_transposed,
+                                      emb_delta_only]),
 ]
 
 

@@ -8,7 +8,8 @@ import torch
 
 from course_utils.checking import Case, CheckResult, run_check
 from course_utils.peft_methods import (bert_lora_parameters, extend_attention_mask,
-                                       lora_forward, merge_lora_weight, verbalizer_scores)
+                                       lora_embedding_forward, lora_forward, merge_lora_weight,
+                                       verbalizer_scores)
 
 
 def _randn(*shape: int, seed: int) -> torch.Tensor:
@@ -125,3 +126,21 @@ def check_rank_experiment(fn: Callable[[], dict[int, int]], *, r_small: int,
                      label=f"your measurements for r={r_small} and r={r_large}")],
                      hint="train the same LoRA layer with each rank, then count the singular "
                           "values of delta_weight() above 1e-4 x the largest (numerical_rank).")
+
+
+def check_lora_embedding(fn: Callable[..., torch.Tensor]) -> CheckResult:
+    """Exercise 7: a LoRA-adapted embedding lookup, E[x] + (α/r) Aᵀ[x] Bᵀ; A (r, V), B (H, r)."""
+    specs = [(10, 4, 2, 4.0, (3, 5), 0, "V=10, H=4, r=2, alpha=4, ids (3, 5)"),
+             (7, 6, 1, 16.0, (4,), 10, "r=1, alpha=16, one sequence of 4 ids"),
+             (12, 3, 3, 3.0, (2, 2, 3), 20, "ids with two batch dims, r=3 (scale 1)"),
+             (9, 5, 5, 2.0, (2, 6), 30, "r = H = 5, alpha=2: shapes do not catch a transpose")]
+    cases = []
+    for v, h, r, alpha, shape, seed, label in specs:
+        ids = torch.randint(0, v, shape, generator=torch.Generator().manual_seed(seed))
+        cases.append(Case(args=(ids, _randn(v, h, seed=seed + 1), _randn(r, v, seed=seed + 2),
+                                _randn(h, r, seed=seed + 3), alpha), label=label))
+    return run_check("Exercise 7 · lora_embedding_forward", fn, cases,
+                     reference=lora_embedding_forward,
+                     hint="a token id selects a row of E and a *column* of A (a row of A "
+                          "transposed, length r); B (H, r) maps that code to H numbers; scale "
+                          "by alpha / r.")
