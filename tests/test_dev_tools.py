@@ -6,9 +6,8 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-import torch
 
-from course_utils.models.bert import Bert, BertConfig
+from course_utils.finetune import INITS
 
 TOOLS = Path(__file__).resolve().parent.parent / "tools"
 
@@ -25,57 +24,15 @@ def grid():
     return load_tool("ch03_finetune_grid")
 
 
-def tiny_state() -> tuple[BertConfig, dict[str, torch.Tensor]]:
-    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
-                        num_attention_heads=2, max_position_embeddings=12)
-    torch.manual_seed(123)  # "pretrained": any weights that are not the seeded random ones,
-    state = {k: v.detach().clone() for k, v in Bert(config).state_dict().items()}
-    state["embeddings.word_embeddings.weight"] *= 3  # with a larger table, as pretraining leaves it
-    return config, state
+def test_training_script_options_from_settings():
+    from course_utils.project.train_sentiment import as_options, parse_config
 
-
-def test_grid_initialisations_change_one_factor(grid):
-    config, state = tiny_state()
-    pretrained = grid.initial_encoder("pretrained", 4, config, state).state_dict()
-    random_init = grid.initial_encoder("random init", 4, config, state).state_dict()
-    fresh = grid.initial_encoder("pretrained, fresh word embeddings", 4, config, state).state_dict()
-    table = "embeddings.word_embeddings.weight"
-    assert all(torch.equal(pretrained[k], state[k]) for k in state)
-    assert not torch.equal(random_init[table], state[table])
-    # the fresh-table arm: the random arm's table (same seed), every other tensor pretrained
-    assert torch.equal(fresh[table], random_init[table])
-    assert all(torch.equal(fresh[k], state[k]) for k in state if k != table)
-    # seeded: the random arm is reproducible and differs between seeds
-    again = grid.initial_encoder("random init", 4, config, state).state_dict()
-    other = grid.initial_encoder("random init", 5, config, state).state_dict()
-    assert all(torch.equal(again[k], random_init[k]) for k in state)
-    assert not torch.equal(other[table], random_init[table])
-
-
-def test_grid_table_swaps_and_rescaling(grid):
-    config, state = tiny_state()
-    table = "embeddings.word_embeddings.weight"
-    random_init = grid.initial_encoder("random init", 4, config, state).state_dict()
-    reverse = grid.initial_encoder("random layers, pretrained word embeddings", 4, config,
-                                   state).state_dict()
-    # the reverse swap: the pretrained table in the random arm's layers
-    assert torch.equal(reverse[table], state[table])
-    assert all(torch.equal(reverse[k], random_init[k]) for k in state if k != table)
-    rescaled = grid.initial_encoder("pretrained, word table rescaled to random norm", 4, config,
-                                    state).state_dict()
-    assert all(torch.equal(rescaled[k], state[k]) for k in state if k != table)
-    # same directions as the pretrained rows, the random table's mean row norm
-    cos = torch.nn.functional.cosine_similarity(rescaled[table], state[table], dim=1)
-    nonzero = state[table].norm(dim=1) > 0
-    assert torch.allclose(cos[nonzero], torch.ones(int(nonzero.sum())), atol=1e-5)
-    assert torch.isclose(rescaled[table].norm(dim=1).mean(), random_init[table].norm(dim=1).mean())
-    assert not torch.isclose(state[table].norm(dim=1).mean(), random_init[table].norm(dim=1).mean())
-
-
-def test_grid_rejects_an_unknown_initialisation(grid):
-    config, state = tiny_state()
-    with pytest.raises(ValueError, match="init must be one of"):
-        grid.initial_encoder("pretrained, frozen", 0, config, state)
+    options = as_options({"max_len": 24, "d_model": 32, "pooling": "cls", "lr": 1e-3})
+    assert options == ["--max-len", "24", "--d-model", "32", "--pooling", "cls", "--lr", "0.001"]
+    cfg = parse_config(["--data-dir", "d", "--out-dir", "o", *options])
+    assert (cfg.max_len, cfg.d_model, cfg.pooling, cfg.lr) == (24, 32, "cls", 1e-3)
+    with pytest.raises(ValueError, match="unknown \\['width'\\]"):
+        as_options({"width": 32})
 
 
 def test_sweep_settings_change_one_factor_each():
@@ -99,7 +56,7 @@ def test_committed_grid_is_the_tools_grid(grid):
     runs = json.loads((RESULTS / "ch03_finetune_grid.json").read_text())["runs"]
     cells = {(r["labels"], r["steps"], r["lr"], r["seed"], r["init"]) for r in runs}
     expected = {(n, steps, lr, seed, init) for n, settings in grid.GRID.items()
-                for steps, lr in settings for seed in grid.SEEDS for init in grid.INITS}
+                for steps, lr in settings for seed in grid.SEEDS for init in INITS}
     assert len(runs) == len(cells) == len(expected) and cells == expected
     assert all(0.0 <= r[k] <= 1.0 for r in runs for k in ("train_acc", "validation_acc", "test_acc"))
 
@@ -122,6 +79,7 @@ def test_notebook_settings_are_in_the_committed_files(grid):
 
     from course_utils.chapters.ch03 import CHAPTER as CH03
     from course_utils.chapters.ch11 import CHAPTER as CH11
+    from course_utils.chapters.ch11 import scratch_settings
 
     s03 = CH03.sizes["quick"]
     saved = json.loads((RESULTS / "ch03_finetune_grid.json").read_text())
@@ -129,9 +87,7 @@ def test_notebook_settings_are_in_the_committed_files(grid):
     assert s03.compare_test_reviews == saved["eval_reviews"]
     assert set(s03.seeds) <= set(saved["seeds"]) and len(saved["seeds"]) >= 3
     s11 = CH11.sizes["quick"]
-    mine = {"model": "scratch", "max_len": s11.max_len, "batch_size": s11.batch_size,
-            "d_model": s11.scratch_width, "layers": s11.scratch_layers, "heads": s11.scratch_heads,
-            "lr": s11.scratch_lr, "pooling": s11.scratch_pooling, "steps": s11.scratch_steps}
+    mine = {k: v for k, v in scratch_settings(s11, 0).items() if k != "seed"}
     sweep = json.loads((RESULTS / "ch11_scratch_sweep.json").read_text())
     seeds = {r["config"]["seed"] for r in sweep["runs"]
              if all(r["config"].get(k) == v for k, v in mine.items())}

@@ -115,3 +115,24 @@ def test_two_processes_under_torchrun_match_one_process(data_dir, tmp_path):
     for name in a["model"]:
         assert torch.allclose(a["model"][name], b["model"][name], atol=1e-5), name
     assert len(b["rng"]) == 2  # one RNG state per rank
+
+
+def test_encoded_split_caches_the_ids_and_notices_a_changed_file(tmp_path):
+    corpus = pdata.prepare_corpus("reviews", n_examples=60, seed=1)
+    data = pdata.write_splits(corpus, tmp_path / "data")
+    tok = ts.load_tokenizer("course-encoder")
+    texts = pdata.read_split(data, "validation")["text"].tolist()
+    fresh = ts.encoded_split(data, "validation", tok, "course-encoder", 16)
+    ids, mask = ts.encode(tok, texts, 16)
+    assert torch.equal(fresh[0], ids) and torch.equal(fresh[1], mask)
+    cached = list((data / ".cache").glob("*validation*.pt"))
+    assert len(cached) == 1 and "-L16-" in cached[0].name
+    # the second call reads the cache: poison it to prove the ids come from there
+    torch.save({"input_ids": ids + 1, "attention_mask": mask, "labels": fresh[2]}, cached[0])
+    assert torch.equal(ts.encoded_split(data, "validation", tok, "course-encoder", 16)[0], ids + 1)
+    # another max_len, or a rewritten file, is encoded afresh
+    assert torch.equal(ts.encoded_split(data, "validation", tok, "course-encoder", 12)[0],
+                       ts.encode(tok, texts, 12)[0])
+    pdata.read_split(data, "validation").iloc[::-1].to_parquet(data / "validation.parquet")
+    again = ts.encoded_split(data, "validation", tok, "course-encoder", 16)
+    assert torch.equal(again[0], ts.encode(tok, texts[::-1], 16)[0])

@@ -7,11 +7,14 @@ training, validation and test accuracy to ``results/dev/ch03_finetune_grid.json`
 * labels 200 and 2,000, each seed drawing its own labelled reviews (as in the notebook);
 * steps x peak learning rate (AdamW with decay groups, warmup + cosine, batch 32,
   dropout 0.1, mean pooling, the course encoder's 64-token left truncation);
-* five initialisations: the pretrained course encoder; the same architecture randomly
-  initialised; and three that change one factor to ask *what* in the pretrained weights holds
-  fine-tuning back: pretrained layers with a fresh (random) word-embedding table, random
-  layers with the pretrained table, and the pretrained encoder with its table rescaled to the
-  random table's mean row norm (same directions, random init's scale: geometry or scale?).
+* five initialisations (``course_utils.finetune.INITS``): the pretrained course encoder; the
+  same architecture randomly initialised; and three that change one factor to ask *what* in
+  the pretrained weights holds fine-tuning back: pretrained layers with a fresh (random)
+  word-embedding table, random layers with the pretrained table, and the pretrained encoder
+  with its table rescaled to the random table's mean row norm (same directions, random init's
+  scale: geometry or scale?).
+
+Every run goes through ``course_utils.finetune.finetune_classifier``, as the notebook's do.
 
 Settings are compared on validation (the first 1,000 validation reviews); the test numbers
 (first 1,000 test reviews) are reported, never used to choose. Deterministic on one core::
@@ -30,7 +33,6 @@ import json
 import os
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -42,42 +44,15 @@ sys.path.insert(0, str(REPO))
 import torch  # noqa: E402
 
 from course_utils.data import load_reviews  # noqa: E402
-from course_utils.mlm import pad_batch  # noqa: E402
-from course_utils.models.bert import (Bert, BertClassifier, BertConfig,  # noqa: E402
-                                      load_course_encoder)
-from course_utils.optim import decay_param_groups  # noqa: E402
-from course_utils.schedules import as_scheduler, warmup_cosine  # noqa: E402
-from course_utils.train import TrainConfig, train  # noqa: E402
+from course_utils.finetune import (INITS, FinetuneConfig, finetune_classifier,  # noqa: E402
+                                   initial_encoder, predict_classes)
+from course_utils.models.bert import load_course_encoder  # noqa: E402
 
 OUT = REPO / "results" / "dev" / "ch03_finetune_grid.json"
 GRID = {200: [(20, 1e-3), (40, 2e-3), (80, 1e-3), (200, 3e-4)],
         2000: [(150, 1e-3), (150, 3e-4)]}
-INITS = ("pretrained", "random init", "pretrained, fresh word embeddings",
-         "random layers, pretrained word embeddings", "pretrained, word table rescaled to random norm")
 SEEDS = (0, 1, 2)
 MAX_LEN, BATCH, N_EVAL = 64, 32, 1000
-
-
-def initial_encoder(init: str, seed: int, config: BertConfig,
-                    state: dict[str, torch.Tensor]) -> Bert:
-    """The encoder a run starts from (one of ``INITS``): ``state`` (pretrained), the seed's
-    random weights, or one of them with the word-embedding table swapped or rescaled."""
-    if init not in INITS:
-        raise ValueError(f"init must be one of {INITS}, got {init!r}")
-    torch.manual_seed(seed)
-    bert = Bert(replace(config, hidden_dropout=0.1, attention_dropout=0.1))
-    fresh_table = bert.embeddings.word_embeddings.weight.detach().clone()
-    if init.startswith("pretrained"):
-        bert.load_state_dict(state)
-    table = bert.embeddings.word_embeddings.weight
-    with torch.no_grad():
-        if init == "pretrained, fresh word embeddings":
-            table.copy_(fresh_table)
-        elif init == "random layers, pretrained word embeddings":
-            table.copy_(state["embeddings.word_embeddings.weight"])
-        elif init == "pretrained, word table rescaled to random norm":
-            table.mul_(fresh_table.norm(dim=1).mean() / table.norm(dim=1).mean())
-    return bert
 
 
 def main() -> None:
@@ -105,40 +80,17 @@ def main() -> None:
                      torch.tensor(reviews[split]["hard"][:N_EVAL]))
              for split in ("validation", "test")}
 
-    @torch.no_grad()
-    def predict(model: torch.nn.Module, ids: list[list[int]]) -> torch.Tensor:
-        model.eval()
-        out = []
-        for start in range(0, len(ids), 250):
-            input_ids, mask = pad_batch(ids[start:start + 250], tok.pad_token_id)
-            out.append(model(input_ids, None, mask)[0].argmax(-1))
-        return torch.cat(out)
-
     def run(init: str, n_labels: int, steps: int, lr: float, seed: int) -> dict:
-        # the notebook's labelled_rows and finetune_course, with the initialisation as a factor
+        # the notebook's finetune_course, with every initialisation of INITS
         rows = torch.randperm(len(train_texts),
                               generator=torch.Generator().manual_seed(100 + seed))[:n_labels].tolist()
         ids, y = encode([train_texts[i] for i in rows]), train_y[rows]
-        clf = BertClassifier(initial_encoder(init, seed, config, state), num_labels=2,
-                             pooling="mean", dropout=0.1)
-
-        def batches(step: int) -> dict[str, torch.Tensor]:
-            pick = torch.randint(len(ids), (BATCH,),
-                                 generator=torch.Generator().manual_seed(seed * 7919 + step)).tolist()
-            input_ids, mask = pad_batch([ids[r] for r in pick], tok.pad_token_id)
-            return {"input_ids": input_ids, "attention_mask": mask, "labels": y[pick]}
-
-        def loss(model: torch.nn.Module, batch: dict) -> torch.Tensor:
-            return model(batch["input_ids"], None, batch["attention_mask"], batch["labels"])[1]
-
-        opt = torch.optim.AdamW(decay_param_groups(clf, 0.01), lr=lr)
-        sched = as_scheduler(opt, lambda s: warmup_cosine(s, lr=lr, warmup_steps=steps // 10,
-                                                          total_steps=steps))
-        train(clf, opt, batches, loss, TrainConfig(max_steps=steps), scheduler=sched)
+        clf = finetune_classifier(initial_encoder(init, seed, config, state), ids, y,
+                                  tok.pad_token_id, FinetuneConfig(steps, lr, batch_size=BATCH), seed)
         row = {"labels": n_labels, "steps": steps, "lr": lr, "seed": seed, "init": init,
-               "train_acc": (predict(clf, ids) == y).float().mean().item()}
+               "train_acc": (predict_classes(clf, ids, tok.pad_token_id) == y).float().mean().item()}
         for split, (eval_ids, eval_y, hard) in evals.items():
-            right = predict(clf, eval_ids) == eval_y
+            right = predict_classes(clf, eval_ids, tok.pad_token_id) == eval_y
             row[f"{split}_acc"] = right.float().mean().item()
             row[f"{split}_hard_acc"] = right[hard].float().mean().item()
         return row
