@@ -45,7 +45,7 @@ class FinetuneConfig:
     batch_size: int = 32
     weight_decay: float = 0.01
     pooling: str = "mean"
-    dropout: float = 0.1  # in the encoder (hidden and attention) and before the head
+    dropout: float = 0.1  # before the head (the encoder's own is set by initial_encoder)
 
     def __post_init__(self) -> None:
         check_int("steps", self.steps, min_value=1)
@@ -91,7 +91,11 @@ def predict_classes(model: nn.Module, ids: Sequence[Sequence[int]], pad_id: int,
 def finetune_classifier(encoder: Bert, ids: Sequence[Sequence[int]], labels: torch.Tensor,
                         pad_id: int, config: FinetuneConfig, seed: int,
                         device: torch.device | str = "cpu") -> BertClassifier:
-    """Put a 2-way head on ``encoder`` and fine-tune all weights on (``ids``, ``labels``)."""
+    """Put a 2-way head on ``encoder`` and fine-tune all weights on (``ids``, ``labels``).
+
+    ``seed`` fixes the batches; the head's initial weights and the dropout masks come from the
+    global RNG, so call this right after ``initial_encoder`` (which seeds it) to reproduce a run.
+    """
     if len(ids) != len(labels):
         raise ValueError(f"expected one label per sequence, got {len(ids)} sequences and "
                          f"{len(labels)} labels")

@@ -32,9 +32,10 @@ def _pair(a, b, c, s, b_sep_segment=1, none_types=False, final_sep=True):
 
 
 def _mask(ids, mask_id, vocab, *, generator=None, special_guard=True, split=(0.8, 0.9),
-          random_low=5, labels_everywhere=False, in_place=False, use_generator=True):
+          random_low=5, labels_everywhere=False, in_place=False, use_generator=True,
+          specials=(0, 1, 2, 3, 4)):
     gen = generator if use_generator else None
-    special = ids < 5
+    special = torch.isin(ids, torch.tensor(specials))
     selected = torch.rand(ids.shape, generator=gen) < 0.15
     if special_guard:
         selected &= ~special
@@ -107,6 +108,8 @@ WRONG = {
         "specials-selected": lambda *a, **k: _mask(*a, **k, special_guard=False),
         "labels-everywhere": lambda *a, **k: _mask(*a, **k, labels_everywhere=True),
         "random-ids-may-be-special": lambda *a, **k: _mask(*a, **k, random_low=0),
+        "random-ids-may-be-mask": lambda *a, **k: _mask(*a, **k, random_low=4),
+        "unk-and-mask-not-special": lambda *a, **k: _mask(*a, **k, specials=(0, 2, 3)),
         "generator-ignored": lambda *a, **k: _mask(*a, **k, use_generator=False),
         "edits-its-input": lambda *a, **k: _mask(*a, **k, in_place=True),
         "all-labels-minus-100": lambda ids, m, v, *, generator=None: (
@@ -142,6 +145,7 @@ WRONG = {
         "old-position": lambda ids, p, b, c, s: (_own(ids, p, b, c, s, "")[0], p),
         "only-full-stops": lambda ids, p, b, c, s: _own(ids, p, b[:1], c, s, ""),
         "sep-kept-twice": lambda ids, p, b, c, s: _own(ids, p, b, c, s, "sep-twice"),
+        "assumes-cls-and-sep": lambda ids, p, b, c, s: _own(ids, p, b, c, s, "assume-specials"),
     },
 }
 
@@ -149,6 +153,8 @@ WRONG = {
 def _own(ids, position, boundaries, cls_id, sep_id, mode):
     body_start = 1 if ids[0] == cls_id else 0
     body_end = len(ids) - 1 if ids[-1] == sep_id else len(ids)
+    if mode == "assume-specials":  # as if every input were wrapped in [CLS] ... [SEP]
+        body_start, body_end = 1, len(ids) - 1
     if mode == "sep-twice":
         body_end = len(ids)
     start = position

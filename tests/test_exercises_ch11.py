@@ -67,6 +67,8 @@ def test_split_checker(nb):
     assert_rejected(ch11.check_stratified_split, split_not_stratified, "not stratified")
     assert_rejected(ch11.check_stratified_split, split_in_order, "not stratified")
     assert_rejected(ch11.check_stratified_split, split_overlapping, "two splits")
+    assert_rejected(ch11.check_stratified_split, split_sized_by_test_share, "not stratified")
+    assert_rejected(ch11.check_stratified_split, split_global_rng, "global RNG")
     assert_not_attempted(ch11.check_stratified_split)
 
 
@@ -252,6 +254,21 @@ def keep_ignores_side(text, n, side):
     return " ".join(text.split()[:n])
 
 
+def split_sized_by_test_share(strata, fractions, seed):  # validation cut to the test share
+    rng = np.random.default_rng(seed)
+    return _cut_each_stratum(strata, (fractions[0], fractions[2], fractions[1]), rng.permutation)
+
+
+def split_global_rng(strata, fractions, seed):  # reproducible, but moves NumPy's global RNG
+    np.random.seed(seed)
+    return _cut_each_stratum(strata, fractions, np.random.permutation)
+
+
+def keep_split_on_spaces(text, n, side):  # "a  b" has an empty word; newlines stay inside words
+    words = text.split(" ")
+    return " ".join(words[:n] if side == "start" else words[max(len(words) - n, 0):])
+
+
 def keep_off_by_one(text, n, side):
     words = text.split()
     return " ".join(words[:n] if side == "start" else words[-n - 1:])
@@ -267,4 +284,5 @@ def test_truncation_experiment_checker(nb, texts):
     assert_passes(check, (nb.keep_words, lambda: "start"))   # an honest wrong guess is not a failure
     assert_rejected(check, (keep_ignores_side, nb.predict))
     assert_rejected(check, (keep_off_by_one, nb.predict))
+    assert_rejected(check, (keep_split_on_spaces, nb.predict))
     assert_not_attempted(check, 2)

@@ -124,3 +124,34 @@ def test_finetune_rejects_bad_input():
     with pytest.raises(ValueError):
         FinetuneConfig(steps=0, lr=1e-3)
     assert len(INITS) == len(set(INITS)) == 5
+
+
+def test_finetune_recipe_warmup_cosine_and_decay_groups(monkeypatch):
+    """The recipe the grid and the notebook share: warmup over the first tenth, cosine to 0,
+    weight decay on matrices only, dropout before the head from the config."""
+    import course_utils.finetune as ft
+
+    seen = {}
+
+    def fake_train(model, opt, batches, loss, config, *, scheduler, device):
+        lrs = []
+        for _ in range(config.max_steps):
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            scheduler.step()
+        seen.update(lrs=lrs, groups=opt.param_groups, model=model, batch=batches(0))
+
+    monkeypatch.setattr(ft, "train", fake_train)
+    config, state = tiny_state()
+    ids, labels = toy_task()
+    cfg = FinetuneConfig(steps=20, lr=1e-3, batch_size=8, weight_decay=0.05, dropout=0.3)
+    finetune_classifier(initial_encoder("random init", 0, config, state), ids, labels, 0, cfg, 0)
+    lrs = seen["lrs"]
+    assert lrs[0] == pytest.approx(0.0) and lrs[2] == pytest.approx(1e-3)  # 2 warmup steps
+    assert lrs[1] == pytest.approx(5e-4) and lrs[-1] < 1e-4 and max(lrs) == pytest.approx(1e-3)
+    decayed = {id(p) for g in seen["groups"] if g["weight_decay"] == 0.05 for p in g["params"]}
+    named = dict(seen["model"].named_parameters())
+    assert id(named["classifier.weight"]) in decayed and id(named["classifier.bias"]) not in decayed
+    assert all(p.ndim >= 2 for g in seen["groups"] if g["weight_decay"] > 0 for p in g["params"])
+    assert seen["model"].dropout.p == 0.3
+    assert seen["batch"]["input_ids"].shape[0] == 8

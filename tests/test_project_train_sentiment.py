@@ -121,18 +121,34 @@ def test_encoded_split_caches_the_ids_and_notices_a_changed_file(tmp_path):
     corpus = pdata.prepare_corpus("reviews", n_examples=60, seed=1)
     data = pdata.write_splits(corpus, tmp_path / "data")
     tok = ts.load_tokenizer("course-encoder")
-    texts = pdata.read_split(data, "validation")["text"].tolist()
+    df = pdata.read_split(data, "validation")
+    texts, labels = df["text"].tolist(), torch.tensor(df["label"].to_numpy())
     fresh = ts.encoded_split(data, "validation", tok, "course-encoder", 16)
     ids, mask = ts.encode(tok, texts, 16)
-    assert torch.equal(fresh[0], ids) and torch.equal(fresh[1], mask)
+    assert torch.equal(fresh[0], ids) and torch.equal(fresh[1], mask) and torch.equal(fresh[2], labels)
     cached = list((data / ".cache").glob("*validation*.pt"))
-    assert len(cached) == 1 and "-L16-" in cached[0].name
-    # the second call reads the cache: poison it to prove the ids come from there
-    torch.save({"input_ids": ids + 1, "attention_mask": mask, "labels": fresh[2]}, cached[0])
-    assert torch.equal(ts.encoded_split(data, "validation", tok, "course-encoder", 16)[0], ids + 1)
-    # another max_len, or a rewritten file, is encoded afresh
+    assert len(cached) == 1 and "-L16-" in cached[0].name and "-left-" in cached[0].name
+    # the second call reads the cache: poison it to prove ids, mask and labels come from there
+    torch.save({"input_ids": ids + 1, "attention_mask": 1 - mask, "labels": 1 - labels}, cached[0])
+    hit = ts.encoded_split(data, "validation", tok, "course-encoder", 16)
+    assert torch.equal(hit[0], ids + 1) and torch.equal(hit[1], 1 - mask) and torch.equal(hit[2], 1 - labels)
+    # a damaged file is encoded again instead of crashing
+    cached[0].write_bytes(b"not a torch file")
+    assert torch.equal(ts.encoded_split(data, "validation", tok, "course-encoder", 16)[0], ids)
+    # another max_len, truncation side or vocabulary is encoded afresh
     assert torch.equal(ts.encoded_split(data, "validation", tok, "course-encoder", 12)[0],
                        ts.encode(tok, texts, 12)[0])
-    pdata.read_split(data, "validation").iloc[::-1].to_parquet(data / "validation.parquet")
+    tok.truncation_side = "right"
+    assert torch.equal(ts.encoded_split(data, "validation", tok, "course-encoder", 12)[0],
+                       ts.encode(tok, texts, 12)[0])
+    tok.truncation_side = "left"
+    tok.add_tokens(["zzzunseen"])
+    ts.encoded_split(data, "validation", tok, "course-encoder", 16)
+    assert len(list((data / ".cache").glob("*validation*.pt"))) == 4
+    # a rewritten file (same rows, another order) is encoded afresh
+    tok = ts.load_tokenizer("course-encoder")
+    swapped = df.copy()
+    swapped["text"] = swapped["text"].iloc[::-1].to_numpy()  # texts reordered: a new modification time
+    swapped.to_parquet(data / "validation.parquet")
     again = ts.encoded_split(data, "validation", tok, "course-encoder", 16)
     assert torch.equal(again[0], ts.encode(tok, texts[::-1], 16)[0])

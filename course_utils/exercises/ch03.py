@@ -82,7 +82,7 @@ def _masking_property(ids: torch.Tensor, vocab: int, tol: float) -> Callable:
             return False, want + "but no token is selected (every label is -100)"
         special = torch.isin(ids, torch.tensor(SPECIALS))
         if (selected & special).any():
-            return False, want + "but a [CLS]/[SEP]/[PAD] token was selected"
+            return False, want + "but a special token ([PAD]/[UNK]/[CLS]/[SEP]/[MASK]) was selected"
         if not torch.equal(labels[selected], ids[selected]):
             return False, want + "but labels at selected positions are not the original ids"
         if not torch.equal(masked[~selected], ids[~selected]):
@@ -132,15 +132,40 @@ def check_mask_tokens(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> C
             return ok, text
         return check
 
+    def mask_share(ids: torch.Tensor) -> Callable:
+        structure = _masking_property(ids, 7, 1.0)
+
+        def check(out: object) -> tuple[bool, str]:
+            ok, text = structure(out)
+            if not ok:
+                return ok, text
+            masked, labels = out
+            share = float((masked[labels != IGNORE_INDEX] == MASK).float().mean())
+            if abs(share - 0.8) > 0.02:
+                return False, (f"[MASK] at 80 % of the selected tokens (±2 points), measured "
+                               f"{share:.1%}: with only two ordinary ids, a 'random' replacement "
+                               f"drawn from randint(4, V) is [MASK] a third of the time -- draw "
+                               f"random ids from the non-special range only")
+            return True, "ok"
+        return check
+
     reproducible: list[bool] = []
     big = _rows(5000, seed=0)  # ~110k maskable tokens: rates are checked to ±1 point
     small = _rows(50, seed=1, vocab=30, t=12)
+    tiny = _rows(1500, seed=2, vocab=7)  # ordinary ids 5 and 6 only; ~36k maskable tokens
+    sprinkle = torch.rand(tiny.shape, generator=torch.Generator().manual_seed(3))
+    body = (tiny != PAD) & (tiny != CLS) & (tiny != SEP)
+    tiny[body & (sprinkle < 0.03)] = 1  # [UNK] in the text: special, never selected
+    tiny[body & (sprinkle > 0.97)] = MASK  # a literal [MASK] in the input: special too
     cases = [Case(args=(big, MASK, 1000), kwargs={"generator": torch.Generator().manual_seed(0)},
                   label="5,000 rows of [CLS] ... [SEP] [PAD]..., vocabulary 1,000",
                   check=with_generator_rule(_masking_property(big, 1000, 0.01))),
              Case(args=(small, MASK, 30), kwargs={"generator": torch.Generator().manual_seed(1)},
                   label="50 short rows, vocabulary 30 (random ids must avoid the specials)",
-                  check=with_generator_rule(_masking_property(small, 30, 1.0)))]
+                  check=with_generator_rule(_masking_property(small, 30, 1.0))),
+             Case(args=(tiny, MASK, 7), kwargs={"generator": torch.Generator().manual_seed(2)},
+                  label="vocabulary 7: two ordinary ids, with [UNK] and [MASK] in the input",
+                  check=with_generator_rule(mask_share(tiny)))]
     return run_check("Exercise 2 · mask_tokens", seeded_twice if callable(fn) else fn, cases,
                      inputs_unchanged=True,
                      hint="selected = (rand < 0.15) & ~special; labels = where(selected, ids, "
@@ -271,7 +296,11 @@ def check_own_sentence(fn: Callable[..., tuple[list[int], int]]) -> CheckResult:
              Case(args=([CLS, 11, m, 13, SEP], 2, (dot, bang, ask), CLS, SEP),
                   label="one sentence, no end mark: the whole text"),
              Case(args=([101, 7, dot, 8, m, dot, 9, 102], 4, (dot,), 101, 102),
-                  label="bert-base-uncased ids: [CLS] = 101, [SEP] = 102")]
+                  label="bert-base-uncased ids: [CLS] = 101, [SEP] = 102"),
+             Case(args=([11, m, dot, 21, 22], 1, (dot, bang, ask), CLS, SEP),
+                  label="plain ids without [CLS]/[SEP]: the sentence may start at index 0"),
+             Case(args=([11, dot, 21, m], 3, (dot, bang, ask), CLS, SEP),
+                  label="plain ids: the last sentence runs to the last token")]
     return run_check("Exercise 7a · own_sentence", fn, cases, reference=own_sentence,
                      comparator=lambda got, exp: _same_lists(got, exp),
                      hint="walk left from position while the previous token is not an end "

@@ -63,10 +63,11 @@ def check_stratified_split(fn: Callable[..., dict]) -> CheckResult:
              ({"neg": 180, "pos": 20}, (0.6, 0.2, 0.2), "imbalanced 180/20, 60/20/20"),
              ({"neg/easy": 80, "neg/hard": 20, "pos/easy": 80, "pos/hard": 20}, (0.7, 0.15, 0.15),
               "label x hard strata, 200 rows"),
-             ({"a": 40, "b": 40, "c": 40}, (0.5, 0.25, 0.25), "three classes, sorted by class")]
+             ({"a": 40, "b": 40, "c": 40}, (0.5, 0.25, 0.25), "three classes, sorted by class"),
+             ({"neg": 100, "pos": 100}, (0.6, 0.1, 0.3), "uneven shares 60/10/30: validation != test")]
     for i, (sizes, fractions, label) in enumerate(specs):
         strata = [s for s, k in sizes.items() for _ in range(k)]
-        if i < 3:  # shuffled rows; the last case keeps them sorted (a head/tail split fails)
+        if i != 3:  # shuffled rows; case 4 keeps them sorted (a head/tail split fails)
             strata = [strata[j] for j in rng.permutation(len(strata))]
         cases.append(Case(args=(strata, fractions, 0), check=_split_check(strata, fractions),
                           label=label))
@@ -79,13 +80,20 @@ def check_stratified_split(fn: Callable[..., dict]) -> CheckResult:
     strata = ["neg"] * 30 + ["pos"] * 30   # sorted: without shuffling, train = the first rows
     fractions = (0.6, 0.2, 0.2)
 
-    def three_calls() -> tuple[dict, dict, dict]:
-        return fn(strata, fractions, 3), fn(strata, fractions, 3), fn(strata, fractions, 4)
+    def three_calls() -> tuple[dict, dict, dict, bool]:
+        before = np.random.get_state()[1].copy()
+        calls = fn(strata, fractions, 3), fn(strata, fractions, 3), fn(strata, fractions, 4)
+        return (*calls, bool(np.array_equal(before, np.random.get_state()[1])))
 
-    def seeded(got: tuple[dict, dict, dict]) -> tuple[bool, str]:
+    def seeded(got: tuple[dict, dict, dict, bool]) -> tuple[bool, str]:
         want = "the same split for the same seed, a different one for another seed"
         a, b, c = ({k: sorted(np.asarray(v).astype(np.int64).ravel().tolist()) for k, v in d.items()}
-                   for d in got)
+                   for d in got[:3])
+        if not got[3]:
+            return False, f"{want}, without touching NumPy's global RNG\n   what differs: the " \
+                          "global RNG moved (np.random.seed / np.random.permutation): that " \
+                          "silently changes every later random draw in the notebook -- use " \
+                          "rng = np.random.default_rng(seed) and rng.permutation"
         if a != b:
             return False, f"{want}\n   what differs: two calls with seed=3 gave different splits: " \
                           "the split ignores `seed` (use np.random.default_rng(seed)), so nobody " \
@@ -300,7 +308,8 @@ def check_truncation_experiment(keep_words: Callable[[str, int, str], str],
     """Exercise 5 (experiment): keep ``n_words`` from the start or the end of each review,
     fit TF-IDF + logistic regression on train, score on *validation*; ``predict()`` said
     before measuring which side wins ("start" or "end")."""
-    texts = ["one two three four five", "a b", "Great acting. But the plot is thin.", ""]
+    texts = ["one two three four five", "a b", "Great acting. But the plot is thin.", "",
+             "  Loved it.  Then\nthe  ending\tfell flat. "]  # runs of spaces, a newline, a tab
     cases = [Case(args=(t, n, side), label=f"{t!r}, n={n}, side={side!r}")
              for t in texts for n, side in ((2, "start"), (3, "end"), (10, "end"))]
     result = run_check("Exercise 5 · keep_words", keep_words, cases, reference=_keep_reference,

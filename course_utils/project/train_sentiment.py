@@ -207,20 +207,28 @@ def encoded_split(data_dir: str | os.PathLike, split: str, tokenizer: Any, token
     """``(input_ids, attention_mask, labels)`` of a split; the ids are cached beside the data.
 
     Tokenizing ~18k reviews takes seconds in every process that starts; like ``datasets.map``,
-    the result is kept in ``<data-dir>/.cache`` under a name made of the tokenizer, its
-    vocabulary size, ``max_len`` and the parquet file's size and modification time, so a
-    changed file or setting is encoded afresh. An unwritable folder only skips the cache.
+    the result is kept in ``<data-dir>/.cache`` under a name made of the tokenizer, a hash of
+    its vocabulary, its truncation side, ``max_len`` and the parquet file's size and
+    modification time, so a changed file or setting is encoded afresh. An unwritable folder
+    only skips the cache; an unreadable cache file is encoded again.
     """
+    import hashlib
+
     from course_utils.project.data import read_split
 
     source = Path(data_dir) / f"{split}.parquet"
     stat = source.stat()
+    vocab = hashlib.sha1(json.dumps(sorted(tokenizer.get_vocab().items())).encode()).hexdigest()[:10]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", tokenizer_id)
     cache = (Path(data_dir) / ".cache"
-             / f"{name}-v{len(tokenizer)}-L{max_len}-{split}-{stat.st_size}-{stat.st_mtime_ns}.pt")
+             / f"{name}-{vocab}-{tokenizer.truncation_side}-L{max_len}-{split}-{stat.st_size}-"
+               f"{stat.st_mtime_ns}.pt")
     if cache.is_file():
-        saved = torch.load(cache)
-        return saved["input_ids"], saved["attention_mask"], saved["labels"]
+        try:
+            saved = torch.load(cache)
+            return saved["input_ids"], saved["attention_mask"], saved["labels"]
+        except Exception:  # a damaged cache file is encoded afresh (and overwritten)
+            pass
     df = read_split(data_dir, split)
     ids, mask = encode(tokenizer, df["text"].tolist(), max_len)
     labels = torch.tensor(df["label"].to_numpy())
