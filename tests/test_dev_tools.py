@@ -92,3 +92,89 @@ def test_notebook_settings_are_in_the_committed_files(grid):
     seeds = {r["config"]["seed"] for r in sweep["runs"]
              if all(r["config"].get(k) == v for k, v in mine.items())}
     assert len(seeds) >= 3 and 0 in seeds
+
+
+def test_committed_position_arms_match_the_tool_and_the_chapter():
+    """Chapter 04 reads this file in the quick profile: every arm at every seed, at its sizes."""
+    import json
+    from dataclasses import asdict
+
+    from course_utils.chapters import get_chapter
+
+    tool = load_tool("ch04_position_arms")
+    saved = json.loads((RESULTS / "ch04_position_arms.json").read_text())
+    cells = sorted((r["arm"], r["seed"]) for r in saved["runs"])
+    assert cells == sorted((arm, seed) for arm in tool.ARMS for seed in tool.SEEDS)
+    quick = asdict(get_chapter("04").sizes_for("quick"))
+    assert saved["sizes"] == json.loads(json.dumps({k: quick[k] for k in tool.SIZE_KEYS}))
+    for r in saved["runs"]:
+        assert r["shift_acc"]["0"] == r["test_acc"]  # an unshifted image is the test set itself
+        assert (r["pos_rank_corr"] is None) == (r["arm"] == "ViT sin-cos")
+    sweep = sorted((r["model"], r["seed"], r["fraction"]) for r in saved["sweep"])
+    fractions = (1.0, *quick["data_fractions"])
+    assert sweep == sorted([("CNN", s, f) for s in tool.SEEDS for f in fractions]
+                           + [("ViT", s, f) for s in tool.SEEDS for f in fractions[1:]])
+    for r in saved["runs"]:  # what the notebook reads of each run
+        assert {"train_acc_end", "eval_step", "val_acc", "test_acc", "shift_acc"} <= set(r)
+    for r in saved["sweep"]:
+        assert {"train_images", "steps", "train_acc_end", "test_acc"} <= set(r)
+        assert (r["shift_acc"] is not None) == (r["fraction"] == 1.0 and r["model"] == "CNN")
+
+
+def test_position_tool_trains_what_the_notebook_trains(monkeypatch):
+    """At tiny sizes: the tool's plain arm == the notebook's recipe; the sin-cos arm is sin-cos."""
+    from dataclasses import replace
+
+    import torch
+
+    from course_utils import image_classification as ic
+    from course_utils.chapters import get_chapter
+    from course_utils.data import load_digits_splits
+    from course_utils.models.vit import ViT
+
+    tool = load_tool("ch04_position_arms")
+    tiny = replace(get_chapter("04").sizes_for("quick"), d_model=16, n_layers=1, n_heads=2, d_ff=32,
+                   train_steps=12, warmup_steps=2, eval_every=6)
+    torch.set_num_threads(1)
+    data = load_digits_splits(1)
+    torch.manual_seed(1)  # the notebook: seed, build, fit
+    model = ViT(ic.vit_config(data, tiny))
+    mine = ic.fit(model, data, tiny.train_steps, ic.fit_config(tiny), ic.AUGMENT["digits"], 1)
+    assert tool.run_arm("ViT", 1, tiny)["test_acc"] == mine.test_acc
+    built = []
+    monkeypatch.setattr(tool, "ViT", lambda config: built.append(config) or ViT(config))
+    tool.run_arm("ViT sin-cos", 1, tiny)
+    tool.run_arm("ViT + shift aug.", 1, tiny)
+    assert [c.position for c in built] == ["sincos2d", "learned"]
+
+
+def test_a_random_init_grid_row_reproduces():
+    """Chapter 03's quick profile reads its random-init arm from the grid: one row, re-run here."""
+    import json
+
+    import torch
+
+    from course_utils.data import load_reviews
+    from course_utils.finetune import FinetuneConfig, finetune_classifier, initial_encoder, predict_classes
+    from course_utils.models.bert import load_course_encoder
+
+    saved = json.loads((RESULTS / "ch03_finetune_grid.json").read_text())
+    row = next(r for r in saved["runs"] if (r["labels"], r["steps"], r["lr"], r["seed"], r["init"])
+               == (200, 40, 2e-3, 0, "random init"))
+    torch.set_num_threads(1)
+    reviews, course = load_reviews(), load_course_encoder()
+    tok, config = course.tokenizer, course.model.bert.config
+    state = {k: v.detach().clone() for k, v in course.model.bert.state_dict().items()}
+
+    def encode(texts):
+        return tok(list(texts), truncation=True, max_length=saved["max_len"])["input_ids"]
+
+    rows = torch.randperm(len(reviews["train"]), generator=torch.Generator().manual_seed(100))[:200].tolist()
+    ids = encode([reviews["train"][i]["text"] for i in rows])
+    y = torch.tensor([reviews["train"][i]["label"] for i in rows])
+    clf = finetune_classifier(initial_encoder("random init", 0, config, state), ids, y, tok.pad_token_id,
+                              FinetuneConfig(40, 2e-3, batch_size=saved["batch"]), 0)
+    n = saved["eval_reviews"]
+    test_y = torch.tensor(reviews["test"]["label"][:n])
+    acc = (predict_classes(clf, encode(reviews["test"]["text"][:n]), tok.pad_token_id) == test_y).float().mean()
+    assert abs(acc.item() - row["test_acc"]) <= 0.01

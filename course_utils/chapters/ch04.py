@@ -59,6 +59,11 @@ CHAPTER = ChapterSpec(
         Target("vit_test_acc", ">=", 0.95, "ViT on digits reaches 0.95 test accuracy"),
         Target("vit_train_seconds", "<=", 60.0, "within 60 s of training"),
         Target("hf_parity_max_abs_diff", "<=", 1e-4, "our ViT == HF ViTModel"),
+        Target("position_arms_reproduction_max_diff", "<=", 0.01,
+               "the notebook's ViT and shift-augmented ViT reproduce tools/ch04_position_arms.py "
+               "(results/dev/ch04_position_arms.json) at the same seed", profiles=("quick",)),
+        Target("position_arms_seeds", ">=", 3, "the position experiment is reported over 3 seeds",
+               profiles=("quick",)),
     ),
     checkers="course_utils.exercises.ch04",
     smoke=dict(d_model=32, n_layers=1, n_heads=2, d_ff=64, cnn_width=8, batch_size=32,
