@@ -93,9 +93,11 @@ test-smoke:
 		--nbval-cell-timeout=$(CELL_TIMEOUT) -p no:cacheprovider $(NB_SOLUTION)
 	$(TEST_ENV) COURSE_PROFILE=smoke $(PY) -m pytest -q -m targets tests/test_targets.py
 
-# Chapter targets read what the notebooks recorded; then the real-browser test.
+# Chapter targets read what the notebooks recorded; then the real-browser test. Last, one line
+# with every chapter's recorded runtime (pass or fail).
 test-after:
-	$(TEST_ENV) $(PY) -m pytest -q -m "browser or targets" tests
+	$(TEST_ENV) $(PY) -m pytest -q -m "browser or targets" tests; status=$$?; \
+		$(TEST_ENV) $(PY) -m course_utils.results; exit $$status
 
 # Profile from COURSE_PROFILE (default auto); online if the Hub is reachable.
 run-all: setup

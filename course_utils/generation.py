@@ -10,9 +10,11 @@ Decoding turns next-token logits into text, one token at a time:
   dispatcher ``generate(...)`` with HF-like arguments;
 * every search can reuse keys/values with a KV cache (``use_cache=True``) for models that
   provide ``new_kv_cache()`` (``course_utils.models.gpt.GPT``); other models (e.g. a
-  ``transformers`` model) are re-run on the whole prefix;
+  ``transformers`` model) are re-run on the whole prefix. By default (``use_cache=None``) the
+  cache is used while the sequence fits in ``n_positions``; past that the model re-reads its
+  last ``n_positions`` tokens at every step (a sliding window cannot be cached);
 * evaluation: ``perplexity`` (a token stream, non-overlapping windows),
-  ``perplexity_from_logits``, ``sequence_log_prob``, ``distinct_n``.
+  ``perplexity_from_logits``, ``sequence_log_prob(s)``, ``distinct_n``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ __all__ = ["decoding_stages", "apply_temperature", "top_k_filter", "top_p_filter
            "apply_repetition_penalty",
            "process_logits", "greedy_search", "sample", "beam_search", "beam_search_step",
            "BeamSearchOutput", "generate", "next_token_logits", "perplexity",
-           "perplexity_from_logits", "sequence_log_prob", "distinct_n"]
+           "perplexity_from_logits", "sequence_log_prob", "sequence_log_probs", "distinct_n"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,11 +178,18 @@ class _Stepper:
             raise ValueError(f"prompt + new tokens = {total_length} do not fit in the KV cache "
                              f"({self.limit} positions); use use_cache=False (the context is "
                              f"then cropped to the last {self.limit} tokens)")
-        self.use_cache = (_supports_cache(model) and fits) if use_cache is None else use_cache
+        # None: the cache while the sequence fits in the context window; past it, the model
+        # re-reads its last n_positions tokens (a window that slides cannot be cached)
+        self.use_cache = _supports_cache(model) if use_cache is None else use_cache
         self.cache = None
+
+    def _fits(self, ids: torch.Tensor) -> bool:
+        return self.limit is None or ids.shape[1] <= self.limit
 
     def first(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits of the last position after reading the whole prompt."""
+        if self.use_cache and not self._fits(ids):
+            self.use_cache = False
         if self.use_cache:
             self.cache = self.model.new_kv_cache()
             return _logits_of(self.model(ids, kv_cache=self.cache))[:, -1, :]
@@ -188,6 +197,8 @@ class _Stepper:
 
     def next(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits of the last position after appending ``ids[:, -1]``."""
+        if self.use_cache and not self._fits(ids):
+            self.use_cache, self.cache = False, None  # from now on: the cropped context
         if self.use_cache:
             return _logits_of(self.model(ids[:, -1:], kv_cache=self.cache))[:, -1, :]
         return self._full(ids)
@@ -514,6 +525,41 @@ def sequence_log_prob(model: nn.Module, sequence: Any, prompt_length: int) -> fl
         model.train(was_training)
     picked = log_probs.gather(-1, ids[:, 1:, None])[0, :, 0]  # log p of each actual next token
     return float(picked[prompt_length - 1:].sum())
+
+
+@torch.no_grad()
+def sequence_log_probs(model: nn.Module, sequences: Sequence[Any], prompt_lengths: Sequence[int],
+                       *, pad_token_id: int = 0, batch_size: int = 64) -> list[float]:
+    """``sequence_log_prob`` of many sequences (of any lengths) in a few batched passes.
+
+    The sequences are right-padded with ``pad_token_id`` into batches of ``batch_size``; a
+    causal model's logits at a position never depend on later positions, so the padding
+    changes nothing (up to the float rounding of batched matrix products).
+    """
+    seqs = [_as_batch(s)[0] for s in sequences]
+    if len(seqs) != len(prompt_lengths):
+        raise ValueError(f"got {len(seqs)} sequences but {len(prompt_lengths)} prompt lengths")
+    for seq, n_prompt in zip(seqs, prompt_lengths):
+        check_int("prompt_length", n_prompt, min_value=1, max_value=len(seq))
+    check_int("batch_size", batch_size, min_value=1)
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for start in range(0, len(seqs), batch_size):
+            chunk = seqs[start:start + batch_size]
+            width = max(len(s) for s in chunk)
+            ids = torch.full((len(chunk), width), pad_token_id, dtype=torch.long)
+            for row, seq in enumerate(chunk):
+                ids[row, :len(seq)] = seq
+            log_probs = F.log_softmax(_logits_of(model(ids[:, :-1])).float(), dim=-1)
+            picked = log_probs.gather(-1, ids[:, 1:, None])[..., 0]  # (B, width - 1)
+            for row, seq in enumerate(chunk):
+                n_prompt = prompt_lengths[start + row]
+                out.append(float(picked[row, n_prompt - 1:len(seq) - 1].sum()))
+    finally:
+        model.train(was_training)
+    return out
 
 
 def distinct_n(sequences: Iterable[Sequence[Any] | str], n: int) -> float:

@@ -22,7 +22,7 @@ import torch
 
 from course_utils.validation import check_float, check_int
 
-__all__ = ["NGramLM", "tune_interpolation"]
+__all__ = ["NGramLM", "interpolation_sweep", "tune_interpolation"]
 
 
 def _as_list(ids: Sequence[int] | torch.Tensor | np.ndarray) -> list[int]:
@@ -33,6 +33,14 @@ def _as_list(ids: Sequence[int] | torch.Tensor | np.ndarray) -> list[int]:
     if isinstance(ids, np.ndarray):
         return ids.ravel().tolist()
     return list(ids)
+
+
+def _checked_ids(ids: Sequence[int] | torch.Tensor | np.ndarray, vocab_size: int) -> list[int]:
+    ids = _as_list(ids)
+    if ids and (min(ids) < 0 or max(ids) >= vocab_size):
+        raise ValueError(f"token ids must be in 0..{vocab_size - 1}, got min {min(ids)}, "
+                         f"max {max(ids)}")
+    return ids
 
 
 class NGramLM:
@@ -52,10 +60,7 @@ class NGramLM:
 
     def fit(self, ids: Sequence[int] | torch.Tensor | np.ndarray) -> "NGramLM":
         """Count every n-gram (orders 1..n) of one token stream; returns self."""
-        ids = _as_list(ids)
-        if ids and (min(ids) < 0 or max(ids) >= self.vocab_size):
-            raise ValueError(f"token ids must be in 0..{self.vocab_size - 1}, got min {min(ids)}, "
-                             f"max {max(ids)}")
+        ids = _checked_ids(ids, self.vocab_size)
         self.unigram += np.bincount(ids, minlength=self.vocab_size)
         self.n_tokens += len(ids)
         for j in range(1, self.n):
@@ -65,6 +70,18 @@ class NGramLM:
                 counts[gram[:-1]][gram[-1]] += c
                 totals[gram[:-1]] += c
         return self
+
+    def truncated(self, n: int) -> "NGramLM":
+        """The order-``n`` model of the same counts, without counting again.
+
+        It equals ``NGramLM(n, ...).fit(same ids)`` (the tables of orders below ``n`` are the
+        same), and shares those tables with this model: fit this one, not the view.
+        """
+        check_int("n", n, min_value=1, max_value=self.n)
+        lm = NGramLM(n, self.vocab_size, lam=self.lam, add_k=self.add_k)
+        lm.unigram, lm.n_tokens = self.unigram, self.n_tokens
+        lm.next_counts, lm.totals = self.next_counts[:n], self.totals[:n]
+        return lm
 
     def _unigram_probs(self) -> np.ndarray:
         return (self.unigram + self.add_k) / (self.n_tokens + self.add_k * self.vocab_size)
@@ -87,7 +104,7 @@ class NGramLM:
 
     def log_probs(self, ids: Sequence[int] | torch.Tensor | np.ndarray) -> np.ndarray:
         """ln P(w_i | previous tokens) for every position i >= 1 of a stream (len(ids) - 1 values)."""
-        ids = _as_list(ids)
+        ids = _checked_ids(ids, self.vocab_size)
         uni = self._unigram_probs()
         out = np.empty(max(len(ids) - 1, 0))
         for i in range(1, len(ids)):
@@ -123,14 +140,51 @@ class NGramLM:
         return out
 
 
+def interpolation_sweep(model: NGramLM, ids: Sequence[int] | torch.Tensor | np.ndarray,
+                        orders: Sequence[int], lams: Sequence[float]
+                        ) -> dict[tuple[int, float], float]:
+    """Perplexity on ``ids`` for every order ``n`` in ``orders`` and weight ``lam`` in ``lams``.
+
+    ``{(n, lam): model.truncated(n)`` with ``lam`` ``.perplexity(ids)}`` -- the same numbers
+    as fitting ``NGramLM(n, V, lam=lam)`` on the model's data for every pair, but the count
+    look-ups (the slow, pure-Python part) are done once per order, not once per pair.
+    """
+    ids = _checked_ids(ids, model.vocab_size)
+    if len(ids) < 2:
+        raise ValueError("need at least 2 tokens to compute a perplexity")
+    for n in orders:
+        check_int("n", n, min_value=1, max_value=model.n)
+    lams = [check_float("lam", lam, min_value=0.0, max_value=1.0) for lam in lams]
+    targets = ids[1:]
+    uni = model._unigram_probs()[targets]
+    # counts[j][i] = c(context of length j before token i + 1, that token); totals = c(context)
+    counts = np.zeros((model.n, len(targets)))
+    totals = np.zeros((model.n, len(targets)))
+    for j in range(1, max(orders) if orders else 1):
+        table, next_counts = model.totals[j], model.next_counts[j]
+        for i in range(j, len(ids)):
+            ctx = tuple(ids[i - j:i])
+            total = table.get(ctx, 0)
+            if total:
+                counts[j, i - 1], totals[j, i - 1] = next_counts[ctx].get(ids[i], 0), total
+    out = {}
+    for n in orders:
+        for lam in lams:
+            p = uni.copy()
+            for j in range(1, n):
+                seen = totals[j] > 0
+                mixed = lam * counts[j] / np.where(seen, totals[j], 1.0) + (1 - lam) * p
+                p = np.where(seen, mixed, p)  # unseen context: the order below, unchanged
+            log_p = np.fromiter(map(math.log, p.tolist()), float, count=len(p))  # = log_probs
+            out[(n, lam)] = float(np.exp(-log_p.mean()))
+    return out
+
+
 def tune_interpolation(n: int, vocab_size: int, train: Sequence[int] | torch.Tensor,
                        heldout: Sequence[int] | torch.Tensor,
                        grid: Sequence[float] = (0.5, 0.7, 0.8, 0.9, 0.95, 0.98)
                        ) -> tuple[float, dict[float, float]]:
     """Pick the interpolation weight on held-out data: ``(best lam, {lam: perplexity})``."""
     model = NGramLM(n, vocab_size).fit(train)
-    table = {}
-    for lam in grid:
-        model.lam = check_float("lam", lam, min_value=0.0, max_value=1.0)
-        table[lam] = model.perplexity(heldout)
+    table = {lam: ppl for (_, lam), ppl in interpolation_sweep(model, heldout, [n], grid).items()}
     return min(table, key=table.get), table

@@ -149,3 +149,17 @@ def record_runtime(chapter: str, seconds: float, profile: str | None = None) -> 
     record(chapter, "runtime_s", round(float(seconds), 1), unit="s",
            note=f"notebook wall time, measured {stamp}", profile=profile)
     return seconds
+
+
+def runtime_summary(profile: str | None = None) -> str:
+    """One line with each chapter's recorded runtime, e.g. ``02 93.2 s · 11 140.4 s`` (for CI logs)."""
+    folder = results_dir(profile)
+    parts = []
+    for path in sorted(folder.glob("[0-9][0-9].json")):
+        entry = _read(path).get("runtime_s")
+        parts.append(f"{path.stem} {entry['value']} s" if entry else f"{path.stem} -")
+    return f"runtimes ({folder}): " + (" · ".join(parts) if parts else "none recorded")
+
+
+if __name__ == "__main__":  # python -m course_utils.results: the runtime line
+    print(runtime_summary())

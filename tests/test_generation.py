@@ -162,8 +162,33 @@ def test_generate_dispatches_and_crops_long_contexts(peaked):
     g = torch.Generator().manual_seed(3)
     s = gen.generate(model, prompt, 8, do_sample=True, top_k=5, generator=g)
     assert s.shape == (1, 11)
-    long = gen.greedy_search(model, prompt, 60)  # longer than n_positions=40: cropped, no cache
+    long = gen.greedy_search(model, prompt, 60)  # longer than n_positions=40: cropped
     assert long.shape == (1, 63)
+    # the default caches while the sequence fits, then re-reads the cropped context: the same
+    # tokens as never caching
+    assert torch.equal(long, gen.greedy_search(model, prompt, 60, use_cache=False))
+    draws = [gen.sample(model, prompt, 60, top_k=5, use_cache=cache,
+                        generator=torch.Generator().manual_seed(4)) for cache in (None, False)]
+    assert torch.equal(*draws)
+    beams = [gen.beam_search(model, prompt, 45, num_beams=3, length_penalty=0.0,
+                             use_cache=cache) for cache in (None, False)]
+    assert torch.equal(beams[0].best, beams[1].best) and len(beams[0].best) > 40
+    # ... and it does cache: one-token forward passes while the sequence fits, none after
+    lengths = []
+    hook = model.register_forward_pre_hook(lambda m, args: lengths.append(args[0].shape[1]))
+    try:
+        gen.greedy_search(model, prompt, 60)
+    finally:
+        hook.remove()
+    assert lengths[0] == 3 and lengths[1:38] == [1] * 37 and set(lengths[38:]) == {40}
+    # a prompt longer than the window: no cache at all, the same tokens as never caching
+    too_long = torch.arange(45)[None, :] % 10
+    for cache in (None, False):
+        assert gen.greedy_search(model, too_long, 5, use_cache=cache).shape == (1, 50)
+    assert torch.equal(gen.greedy_search(model, too_long, 5),
+                       gen.greedy_search(model, too_long, 5, use_cache=False))
+    assert torch.equal(gen.beam_search(model, too_long, 5, num_beams=2).best,
+                       gen.beam_search(model, too_long, 5, num_beams=2, use_cache=False).best)
     hf_ids = gen.greedy_search(hf, prompt, 8)  # a transformers model works without a cache
     assert torch.equal(hf_ids, gen.greedy_search(model, prompt, 8))
     with pytest.raises(ValueError, match="do not fit in the KV cache"):
@@ -228,3 +253,19 @@ def test_distinct_n_and_sequence_log_prob(peaked):
     lp = F.log_softmax(model(seq[None, :-1])[0][0], -1)
     expected = sum(lp[i - 1, seq[i]].item() for i in range(2, 5))
     assert gen.sequence_log_prob(model, seq, 2) == pytest.approx(expected, abs=1e-5)
+
+
+def test_sequence_log_probs_batches_sequence_log_prob(peaked):
+    model, _ = peaked
+    g = torch.Generator().manual_seed(0)
+    seqs = [torch.randint(0, 10, (n,), generator=g).tolist() for n in (5, 2, 9, 7, 3)]
+    prompts = [2, 1, 4, 7, 1]
+    single = [gen.sequence_log_prob(model, s, p) for s, p in zip(seqs, prompts)]
+    for batch_size in (1, 2, 64):
+        batched = gen.sequence_log_probs(model, seqs, prompts, batch_size=batch_size)
+        assert batched == pytest.approx(single, abs=1e-5)
+    assert gen.sequence_log_probs(model, seqs[1:2], [2]) == [0.0]  # nothing after the prompt
+    with pytest.raises(ValueError, match="2 sequences but 1 prompt lengths"):
+        gen.sequence_log_probs(model, seqs[:2], [1])
+    with pytest.raises(ValueError, match="prompt_length must be <= 2"):
+        gen.sequence_log_probs(model, seqs[1:2], [3])

@@ -58,6 +58,8 @@ def test_run_writes_checkpoints_tensorboard_and_metrics(data_dir, tmp_path):
     assert len(state["optimizer"]["param_groups"]) == 2  # decay / no-decay groups
     assert state["optimizer"]["param_groups"][1]["weight_decay"] == 0.0
     assert json.loads((tmp_path / "metrics.json").read_text())["steps"] == metrics["steps"] == 8
+    # CPU time per step (the compute a run used, whatever shares the machine) next to wall time
+    assert 0 < metrics["cpu_ms_per_step"] <= 1.5 * torch.get_num_threads() * metrics["ms_per_step"]
     model, _, cfg = ts.load_trained(tmp_path / "best.pt")
     assert cfg.d_model == 16 and not model.training
 

@@ -116,3 +116,11 @@ def test_no_fcntl_in_the_learner_package():
 
     package = Path(results.__file__).parent
     assert not [p for p in package.rglob("*.py") if "import fcntl" in p.read_text()]
+
+
+def test_runtime_summary_lists_each_chapter(results_tmp):
+    results.record_runtime("02", 93.24)
+    results.record("11", "test_acc", 0.9)
+    line = results.runtime_summary()
+    assert "02 93.2 s" in line and "11 -" in line
+    assert line.index("02 93.2 s") < line.index("11 -")

@@ -40,13 +40,17 @@ from course_utils._maintain.notebooks import chapter_notebooks  # noqa: E402
 CHAPTERS = [p.name[:2] for p in chapter_notebooks()]
 
 # Visits every slide (Reveal.slide) and measures it as shown. Returns one record per slide.
-PRESENT_JS = """() => {
+PRESENT_JS = """async () => {
   const W = window.innerWidth, H = window.innerHeight;
   const raw = /\\$[^$\\s][^$]*\\$|\\\\\\(|\\\\\\[|\\$\\$/;
+  // the deck re-renders a slide's math and re-fits it when it is shown (after MathJax's
+  // queue); measure after that, as a presenter sees it
+  const settled = () => new Promise(r => (window.MathJax && MathJax.Hub) ? MathJax.Hub.Queue(r) : r());
   const out = [];
   for (const s of Reveal.getSlides()) {
     const i = Reveal.getIndices(s);
     Reveal.slide(i.h, i.v);
+    await settled();
     const r = s.getBoundingClientRect();
     let bottom = r.bottom, right = r.right;
     for (const el of s.querySelectorAll('*')) {

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from course_utils import tokenization as tk  # course_utils first: it sets the HF offline flags
-from course_utils.ngram import NGramLM, tune_interpolation
+from course_utils.ngram import NGramLM, interpolation_sweep, tune_interpolation
 
 TOY = ["low " * 5 + "lower " * 2 + "newest " * 6 + "widest " * 3]
 TEXTS = ["The acting is superb and the plot keeps you guessing.",
@@ -104,6 +104,34 @@ def test_higher_order_ngram_wins_on_structured_text_and_lambda_is_tuned():
     best, table = tune_interpolation(2, 4, train, held, grid=(0.5, 0.9, 0.99))
     assert best == min(table, key=table.get) and set(table) == {0.5, 0.9, 0.99}
     assert math.isfinite(table[best])
+
+
+def test_interpolation_sweep_and_truncated_equal_separate_fits():
+    rng = np.random.default_rng(1)
+    train = rng.integers(0, 6, 3000).tolist() + [0, 1, 2, 3] * 200
+    held = rng.integers(0, 6, 400).tolist() + [0, 1, 2, 3] * 30 + [5, 5, 4]
+    big = NGramLM(5, 6).fit(train)
+    lams = (0.3, 0.8, 0.95, 0.99)
+    sweep = interpolation_sweep(big, torch.tensor(held), (1, 2, 3, 5), lams)
+    assert set(sweep) == {(n, lam) for n in (1, 2, 3, 5) for lam in lams}
+    for (n, lam), ppl in sweep.items():
+        separate = NGramLM(n, 6, lam=lam).fit(train)
+        assert ppl == separate.perplexity(held)  # bit for bit: same operations, same order
+        view = big.truncated(n)
+        view.lam = lam
+        assert view.perplexity(held) == ppl and view.n == n
+        assert np.array_equal(view.log_probs(held), separate.log_probs(held))
+    best, table = tune_interpolation(3, 6, train, held, grid=lams)
+    assert table == {lam: NGramLM(3, 6, lam=lam).fit(train).perplexity(held) for lam in lams}
+    with pytest.raises(ValueError, match="n must be <= 5"):
+        interpolation_sweep(big, held, (6,), lams)
+    assert NGramLM(5, 6, lam=0.3).fit(train).truncated(2).lam == 0.3  # keeps the parent's weight
+    with pytest.raises(ValueError, match=r"token ids must be in 0..5, got min -1"):
+        interpolation_sweep(big, [0, 1, -1], (2,), lams)
+    with pytest.raises(ValueError, match=r"token ids must be in 0..5, got min 0, max 6"):
+        big.log_probs([0, 6])
+    with pytest.raises(ValueError, match="need at least 2 tokens"):
+        interpolation_sweep(big, [1], (2,), lams)
 
 
 def test_ngram_errors():

@@ -32,7 +32,7 @@ class Ch02Sizes:
     new_tokens: int  # tokens generated per continuation
     temperatures: tuple[float, ...]  # temperature sweep of the diversity/quality plot
     samples: int  # prompts (validation reviews) continued per decoding method
-    decode_seeds: int  # sampling seeds per method in the diversity/quality table
+    decode_seeds: int  # independent sampled sets per method in the diversity/quality table
     beam_widths: tuple[int, ...]  # beam widths compared
     kv_repeats: int  # timing repeats of the KV-cache benchmark (best of)
     kv_batch: int  # sequences generated at once in that benchmark
@@ -49,7 +49,7 @@ CHAPTER = ChapterSpec(
                         ngram_lams=(0.3, 0.5, 0.7, 0.8, 0.9, 0.95), val_reviews=600,
                         preset="course-micro",
                         context=64, batch_size=32, train_steps=400, lr=6e-3, warmup_steps=30,
-                        eval_every=50, eval_tokens=8192, new_tokens=40,
+                        eval_every=100, eval_tokens=8192, new_tokens=40,
                         temperatures=(0.2, 0.5, 0.8, 1.0, 1.3, 1.7), samples=32,
                         decode_seeds=3,
                         beam_widths=(1, 2, 4, 8), kv_repeats=3, kv_batch=12),

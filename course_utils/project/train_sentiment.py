@@ -410,7 +410,7 @@ def train(cfg: argparse.Namespace) -> dict[str, Any]:
     params = [p for p in model.parameters() if p.requires_grad]
     bar = tqdm(total=cfg.steps, initial=step, desc=f"train {cfg.model}",
                disable=not (cfg.progress and rank == 0), mininterval=1.0)
-    started, first_step = time.perf_counter(), step
+    started, started_cpu, first_step = time.perf_counter(), time.process_time(), step
     net.train()
     while step < cfg.steps:
         optimizer.zero_grad(set_to_none=True)
@@ -481,6 +481,7 @@ def train(cfg: argparse.Namespace) -> dict[str, Any]:
                 _emit(f"checkpoint step {step} -> {last_path}")
     bar.close()
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - started_cpu  # this process's CPU time
     in_sync = True
     if distributed:
         import torch.distributed as dist
@@ -494,7 +495,8 @@ def train(cfg: argparse.Namespace) -> dict[str, Any]:
               "final_val_loss": history["val_loss"][-1], "final_train_loss": history["loss"][-1],
               "best_val_accuracy": best["accuracy"], "best_step": best["step"], "steps": step,
               "steps_this_run": step - first_step, "seconds": seconds,
-              "ms_per_step": 1000 * seconds / max(step - first_step, 1), "world_size": world,
+              "ms_per_step": 1000 * seconds / max(step - first_step, 1),
+              "cpu_ms_per_step": 1000 * cpu_seconds / max(step - first_step, 1), "world_size": world,
               "params_in_sync": in_sync, "device": str(device), "precision": precision.reason}
     if rank == 0:
         (out / "metrics.json").write_text(json.dumps(result, indent=1))
