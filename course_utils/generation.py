@@ -515,16 +515,7 @@ def perplexity(model: nn.Module, ids: torch.Tensor, *, context: int, batch_size:
 @torch.no_grad()
 def sequence_log_prob(model: nn.Module, sequence: Any, prompt_length: int) -> float:
     """Sum of log p(token | prefix) over the tokens after the first ``prompt_length``."""
-    ids = _as_batch(sequence)
-    check_int("prompt_length", prompt_length, min_value=1, max_value=ids.shape[1])
-    was_training = model.training
-    model.eval()
-    try:
-        log_probs = F.log_softmax(_logits_of(model(ids[:, :-1])).float(), dim=-1)  # (1, T-1, V)
-    finally:
-        model.train(was_training)
-    picked = log_probs.gather(-1, ids[:, 1:, None])[0, :, 0]  # log p of each actual next token
-    return float(picked[prompt_length - 1:].sum())
+    return sequence_log_probs(model, [sequence], [prompt_length])[0]
 
 
 @torch.no_grad()
@@ -553,7 +544,7 @@ def sequence_log_probs(model: nn.Module, sequences: Sequence[Any], prompt_length
             for row, seq in enumerate(chunk):
                 ids[row, :len(seq)] = seq
             log_probs = F.log_softmax(_logits_of(model(ids[:, :-1])).float(), dim=-1)
-            picked = log_probs.gather(-1, ids[:, 1:, None])[..., 0]  # (B, width - 1)
+            picked = log_probs.gather(-1, ids[:, 1:, None])[..., 0]  # log p of each next token
             for row, seq in enumerate(chunk):
                 n_prompt = prompt_lengths[start + row]
                 out.append(float(picked[row, n_prompt - 1:len(seq) - 1].sum()))

@@ -156,7 +156,7 @@ def runtime_summary(profile: str | None = None) -> str:
     folder = results_dir(profile)
     parts = []
     for path in sorted(folder.glob("[0-9][0-9].json")):
-        entry = _read(path).get("runtime_s")
+        entry = load_results(path.stem, profile).get("runtime_s")
         parts.append(f"{path.stem} {entry['value']} s" if entry else f"{path.stem} -")
     return f"runtimes ({folder}): " + (" · ".join(parts) if parts else "none recorded")
 
